@@ -1,0 +1,17 @@
+"""The thumbnail job: download each entry's file once and write its local sizes."""
+
+from __future__ import annotations
+
+from wle.config import Settings
+from wle.entry_media import make_thumbnails
+
+from .context import commons_client, download_slots, job_session, settings_or_env
+
+
+def make_entry_thumbnails(contest_id: int, entry_ids: list[int], settings: Settings | None = None) -> str:
+    settings = settings_or_env(settings)
+    with job_session(settings) as session:
+        counts = make_thumbnails(
+            session, entry_ids, commons_client(settings), settings.media_dir, download_slots(settings)
+        )
+    return f"contest {contest_id}: " + ", ".join(f"{n} {state}" for state, n in counts.items())
