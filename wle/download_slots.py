@@ -83,7 +83,7 @@ class DownloadSlots:
         Raises SlotTimeout if none is free within `timeout` seconds (None: wait forever).
         """
         if self.redis is None:
-            if not self._local.acquire(timeout=-1 if timeout is None else timeout):
+            if not self._local.acquire(timeout=timeout):  # a Semaphore waits forever on None
                 raise self._timeout(timeout)
             try:
                 yield
