@@ -17,6 +17,7 @@ from wle.config import Settings
 from .context import redis_connection
 
 QUEUE_NAME = "wle"
+RETRY_INTERVALS = [30, 120, 600]  # seconds before the 1st, 2nd, 3rd retry of a failed job
 log = logging.getLogger(__name__)
 
 
@@ -50,8 +51,8 @@ class JobRunner:
             return f"local-{id(future):x}"
         try:
             job = self.queue.enqueue(
-                func, *args, job_timeout=timeout, retry=Retry(max=retries, interval=[30, 120, 600][:retries]),
-                failure_ttl=7 * 24 * 3600,
+                func, *args, job_timeout=timeout, failure_ttl=7 * 24 * 3600,
+                retry=Retry(max=retries, interval=RETRY_INTERVALS[:retries]) if retries else None,
             )
         except RedisError as error:
             raise QueueUnavailable(f"The job queue (Redis) is unreachable: {error}") from error

@@ -20,10 +20,6 @@ TIMINGS = pytest.StashKey[dict]()
 _categories = itertools.count(1)
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "integration: runs against a real MediaWiki on loopback")
-
-
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if HERE in item.path.parents:
