@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -23,6 +23,8 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(255), unique=True)
     # The central user id from OAuth's identify (`sub`); names can change, this cannot.
     wiki_sub: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Site admins create contests and name their organizers.
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     roles: Mapped[list[ContestRole]] = relationship(back_populates="user", cascade="all, delete-orphan")
