@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Callable
 
 from redis.exceptions import RedisError
@@ -65,7 +65,8 @@ class JobRunner:
         registry = FailedJobRegistry(queue=self.queue)
         ids = registry.get_job_ids(0, -1)[-limit:]
         jobs = [job for job in self.queue.job_class.fetch_many(ids, connection=self.queue.connection) if job]
-        return sorted((_failed(job) for job in jobs), key=lambda j: j.ended_at or datetime.min, reverse=True)
+        never = datetime.min.replace(tzinfo=timezone.utc)  # RQ 2's times are aware; some jobs have none
+        return sorted((_failed(job) for job in jobs), key=lambda j: j.ended_at or never, reverse=True)
 
 
 def _failed(job) -> FailedJob:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from wle.models import Entry, SyncRun
 from wle.models.entry import GONE_DELETED, GONE_LEFT_CATEGORY, THUMB_DONE, THUMB_PENDING
@@ -161,3 +162,15 @@ def test_a_finished_run_delivered_again_does_nothing(session):
     requests = commons.requests_made
     assert run_sync(session, run.id, commons).state == DONE
     assert commons.requests_made == requests
+
+
+def test_the_database_refuses_a_second_live_sync_even_past_the_check(session):
+    contest = make_contest(session)
+    session.add(SyncRun(contest_id=contest.id, started_by="a", state=RUNNING))
+    session.commit()
+    session.add(SyncRun(contest_id=contest.id, started_by="b", state=QUEUED))
+    with pytest.raises(IntegrityError):
+        session.commit()
+    session.rollback()
+    session.add(SyncRun(contest_id=contest.id, started_by="c", state=DONE))  # finished ones are many
+    session.commit()

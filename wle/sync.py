@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .commons import CommonsClient, CommonsError, CommonsFile
@@ -56,7 +57,15 @@ def begin_sync(session: Session, contest: Contest, started_by: str) -> SyncRun:
         _fail(run, "Interrupted: the job stopped giving signs of life.")
     run = SyncRun(contest_id=contest.id, started_by=started_by, state=QUEUED)
     session.add(run)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        # Another request started one between our check and our insert.
+        live = session.scalar(
+            select(SyncRun).where(SyncRun.contest_id == contest.id, SyncRun.state.in_((QUEUED, RUNNING)))
+        )
+        raise SyncAlreadyRunning(live) from None
     return run
 
 

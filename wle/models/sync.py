@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -19,7 +19,13 @@ SYNC_STATES = (QUEUED, RUNNING, DONE, FAILED)
 
 class SyncRun(Base):
     __tablename__ = "sync_runs"
-    __table_args__ = (Index("ix_sync_runs_contest_created", "contest_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_sync_runs_contest_created", "contest_id", "created_at"),
+        # At most one live sync per contest, even when "Sync now" is pressed twice at once.
+        Index("uq_sync_runs_one_live", "contest_id", unique=True,
+              sqlite_where=text("state IN ('queued', 'running')"),
+              postgresql_where=text("state IN ('queued', 'running')")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id", ondelete="CASCADE"))

@@ -138,11 +138,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('sync_runs', schema=None) as batch_op:
         batch_op.create_index('ix_sync_runs_contest_created', ['contest_id', 'created_at'], unique=False)
+        batch_op.create_index('uq_sync_runs_one_live', ['contest_id'], unique=True,
+                              sqlite_where=sa.text("state IN ('queued', 'running')"),
+                              postgresql_where=sa.text("state IN ('queued', 'running')"))
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('sync_runs', schema=None) as batch_op:
+        batch_op.drop_index('uq_sync_runs_one_live')
         batch_op.drop_index('ix_sync_runs_contest_created')
 
     op.drop_table('sync_runs')
