@@ -1,0 +1,33 @@
+"""The application factory: the one place that wires settings, extensions and blueprints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from .config import Settings
+from .web import babel, csrf, register, select_locale
+
+ROOT = Path(__file__).resolve().parent.parent  # templates/ and static/ live beside the package
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(
+        "wle",
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(Path(settings.instance_dir).resolve()),
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        WLE=settings,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        WTF_CSRF_TIME_LIMIT=None,  # a form left open for a day of judging still posts
+    )
+    babel.init_app(app, locale_selector=select_locale)  # Babel() ignores a selector given without an app
+    csrf.init_app(app)
+    register(app)
+    return app

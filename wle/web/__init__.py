@@ -1,0 +1,49 @@
+"""The web layer: thin blueprints that parse a request, call into ``wle`` and render."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g, request
+from flask_babel import Babel
+from flask_wtf import CSRFProtect
+from sqlalchemy.orm import Session
+
+from ..config import Settings
+from ..db import session_factory
+
+LANGUAGES = ("en", "kk", "ru")
+
+csrf = CSRFProtect()
+
+
+def select_locale() -> str:
+    return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+babel = Babel(locale_selector=select_locale)
+
+
+def settings() -> Settings:
+    return current_app.config["WLE"]
+
+
+def db() -> Session:
+    """The request's database session, opened on first use and closed when the request ends."""
+    if "db" not in g:
+        g.db = session_factory(settings().database_url)()
+    return g.db
+
+
+def _close_db(_exc) -> None:
+    session = g.pop("db", None)
+    if session is not None:
+        session.rollback()  # whatever the view did not commit is dropped
+        session.close()
+
+
+def register(app: Flask) -> None:
+    from . import contests, errors, media
+
+    app.teardown_appcontext(_close_db)
+    app.register_blueprint(contests.bp)
+    app.register_blueprint(media.bp)
+    errors.register(app)
