@@ -1,0 +1,84 @@
+"""The ``wle`` command as an operator types it (through click's runner, with WLE_* settings)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from wle.cli import main
+
+
+@pytest.fixture
+def wle(settings):
+    env = {
+        "WLE_DATABASE_URL": settings.database_url,
+        "WLE_MEDIA_DIR": settings.media_dir,
+        "WLE_INSTANCE_DIR": settings.instance_dir,
+        "WLE_COMMONS_API_URL": settings.commons_api_url,
+        "WLE_CONTACT": settings.contact,
+        "WLE_REDIS_URL": "",
+    }
+
+    def run(*args, **extra_env):
+        result = CliRunner().invoke(main, list(args), env={**env, **extra_env}, catch_exceptions=False)
+        return result
+
+    return run
+
+
+def create(wle, slug="wle-2025-kz", *extra):
+    return wle(
+        "contest", "create", slug, "--name", "WLE 2025 Kazakhstan",
+        "--category", "Images from Wiki Loves Earth 2025 in Kazakhstan", "--category", "Category:WLE extra",
+        "--start", "2025-06-15T00:00:00+05:00", "--end", "2025-07-15", *extra,
+    )
+
+
+def test_create_then_show_json(wle):
+    result = create(wle, "wle-2025-kz", "--timezone", "Asia/Almaty")
+    assert result.exit_code == 0, result.output
+    shown = wle("contest", "show", "wle-2025-kz", "--json")
+    data = json.loads(shown.output)
+    assert data["slug"] == "wle-2025-kz"
+    assert data["categories"] == ["Images from Wiki Loves Earth 2025 in Kazakhstan", "WLE extra"]
+    assert data["end"] == "2025-07-16T00:00:00+05:00"  # a bare end date means the end of that day
+    assert (data["entries"], data["entries_gone"], data["uploaders"], data["last_sync"]) == (0, 0, 0, None)
+    assert data["thumbnails"] == {"done": 0, "failed": 0, "pending": 0}
+
+
+def test_show_without_json_is_readable(wle):
+    create(wle)
+    result = wle("contest", "show", "wle-2025-kz")
+    assert "entries    0 (0 gone)" in result.output and "last sync  never" in result.output
+
+
+def test_bad_input_is_a_clear_error(wle):
+    assert "not an ISO date" in wle("contest", "create", "x", "--name", "X", "--category", "C",
+                                    "--start", "yesterday", "--end", "2025-07-15").output
+    create(wle)
+    again = create(wle)
+    assert again.exit_code == 1 and "exists already" in again.output
+    unknown = wle("contest", "show", "nope", "--json")
+    assert unknown.exit_code == 1 and "No contest with the slug 'nope'" in unknown.output
+
+
+def test_sync_refuses_without_an_operator_contact(wle):
+    create(wle)
+    result = wle("contest", "sync", "wle-2025-kz", WLE_CONTACT="")
+    assert result.exit_code == 1 and "WLE_CONTACT" in result.output
+
+
+def test_sync_against_an_unreachable_api_fails_clearly_and_is_recorded(wle, monkeypatch):
+    monkeypatch.setattr("wle.commons.BACKOFF_BASE", 0.0)  # the retries, without the waiting
+    create(wle)
+    result = wle("contest", "sync", "wle-2025-kz", WLE_COMMONS_API_URL="http://127.0.0.1:9/w/api.php")
+    assert result.exit_code == 1 and "Sync failed" in result.output
+    data = json.loads(wle("contest", "show", "wle-2025-kz", "--json").output)
+    assert data["last_sync"]["state"] == "failed" and data["last_sync"]["error"]
+
+
+def test_worker_needs_redis(wle):
+    result = wle("worker", "--burst")
+    assert result.exit_code == 1 and "WLE_REDIS_URL" in result.output
