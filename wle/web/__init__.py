@@ -19,7 +19,7 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
-babel = Babel(locale_selector=select_locale)
+babel = Babel()  # bound to the app, with select_locale, in create_app
 
 
 def settings() -> Settings:
