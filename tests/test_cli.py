@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
+import requests
 from click.testing import CliRunner
 
 from wle.cli import main
@@ -82,3 +89,34 @@ def test_sync_against_an_unreachable_api_fails_clearly_and_is_recorded(wle, monk
 def test_worker_needs_redis(wle):
     result = wle("worker", "--burst")
     assert result.exit_code == 1 and "WLE_REDIS_URL" in result.output
+
+
+def test_wle_run_migrates_a_fresh_instance_and_serves_the_pages(tmp_path):
+    """The README's one command: `wle run` on embedded defaults (SQLite in the instance folder)."""
+    port = _free_port()
+    env = {**os.environ, "WLE_INSTANCE_DIR": str(tmp_path / "instance"), "WLE_CONTACT": "wle-tests@example.org"}
+    for name in ("WLE_DATABASE_URL", "WLE_REDIS_URL", "WLE_MEDIA_DIR"):
+        env.pop(name, None)
+    server = subprocess.Popen([str(Path(sys.executable).with_name("wle")), "run", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                page = requests.get(f"http://127.0.0.1:{port}/", timeout=2, allow_redirects=True)
+                break
+            except requests.ConnectionError:
+                assert server.poll() is None, server.stdout.read()
+                assert time.monotonic() < deadline, "wle run did not start listening"
+                time.sleep(0.2)
+        assert page.status_code == 200 and "WLE Jury" in page.text
+        assert (tmp_path / "instance" / "wle.sqlite3").is_file()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -44,7 +44,12 @@ def run(host: str, port: int, debug: bool) -> None:
     migrate.upgrade(settings().database_url)
     if not settings().redis_url:
         click.echo("No WLE_REDIS_URL: jobs run inside this process.")
-    current_app.run(host=host, port=port, debug=debug, use_reloader=debug)
+    # Flask's app.run() refuses to start from inside its own CLI; werkzeug's server is what it would use.
+    from werkzeug.serving import run_simple
+
+    app = current_app._get_current_object()
+    app.debug = debug
+    run_simple(host, port, app, use_reloader=debug, use_debugger=debug, threaded=True)
 
 
 @main.command()
@@ -74,7 +79,7 @@ def db() -> None:
 def db_upgrade(revision: str) -> None:
     """Migrate the database to the newest schema (or to REVISION)."""
     migrate.upgrade(settings().database_url, revision)
-    click.echo(f"Database at {revision}.")
+    click.echo("Database schema is up to date." if revision == "heads" else f"Database at {revision}.")
 
 
 @db.command("downgrade")
