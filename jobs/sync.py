@@ -1,4 +1,4 @@
-"""The sync job: walk a contest's categories, then queue its thumbnails and uploaders."""
+"""The sync job: walk a contest's categories, then queue its thumbnails, uploaders and global usage."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from wle.entry_media import pending_entry_ids
 from wle.models.sync import DONE
 from wle.sync import fail_sync, run_sync
 
-from . import thumbnails, uploaders
+from . import global_usage, thumbnails, uploaders
 from .context import commons_client, job_session, settings_or_env
 from .runner import JobRunner
 
@@ -30,6 +30,8 @@ def sync_contest(run_id: int, settings: Settings | None = None) -> str:
         # Everything still pending, including leftovers of jobs that died, in one pass.
         queue_thumbnails(runner, run.contest_id, pending_entry_ids(session, run.contest_id))
         runner.enqueue(uploaders.fetch_contest_uploaders, run.contest_id, timeout=1800)
+        # Statistics: how often each file is used on the wikis (counts younger than a day are kept).
+        runner.enqueue(global_usage.fetch_contest_global_usage, run.contest_id, timeout=3600)
         return f"sync {run_id} done: {run.added} added, {run.updated} updated, {run.gone} gone"
 
 

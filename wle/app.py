@@ -8,6 +8,7 @@ from flask import Flask
 
 from .config import Settings
 from .web import babel, csrf, register, select_locale
+from .web.access import login_manager
 
 ROOT = Path(__file__).resolve().parent.parent  # templates/ and static/ live beside the package
 
@@ -29,5 +30,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     babel.init_app(app, locale_selector=select_locale)  # Babel() ignores a selector given without an app
     csrf.init_app(app)
+    login_manager.init_app(app)
     register(app)
     return app

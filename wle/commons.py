@@ -349,6 +349,108 @@ class CommonsClient:
             f"{'time' if self.max_tries == 1 else 'times'}; the last problem: {problem}. Try again later."
         )
 
+    # --- Global usage, for the statistics (issue 4) ---
+
+    def global_usage(self, pageids: Iterable[int]) -> dict[int, int]:
+        """How many pages on any wiki use each file (``prop=globalusage``), 50 page ids a request.
+
+        Uses on Commons itself count as well: the international statistics define an image in
+        use as one used on any wiki. ``gulimit=max`` allows 500 uses per request for all its
+        files together; past them the answer continues with ``gucontinue`` and the same pages
+        come back with their next uses, which are added up. Page ids that are gone (deleted)
+        are left out of the result.
+        """
+        ids = list(pageids)
+        for pageid in ids:
+            if not isinstance(pageid, int) or isinstance(pageid, bool) or pageid <= 0:
+                raise ValueError(f"A page id is a positive integer, not {pageid!r}.")
+        counts: dict[int, int] = {}
+        for chunk in _chunks(list(dict.fromkeys(ids)), IDS_PER_REQUEST):
+            counts.update(self._global_usage_of(chunk))
+        return counts
+
+    def _global_usage_of(self, chunk: list[int]) -> dict[int, int]:
+        """The use counts of at most 50 pages, following the continuation to its end."""
+        params = {
+            "prop": "globalusage",
+            "pageids": "|".join(map(str, chunk)),
+            "guprop": "namespace",  # the smallest answer: the default, url, makes the API build URLs
+            "gulimit": "max",
+        }
+        where = "the answer about global usage"
+        counts: dict[int, int] = {}
+        gone: set[int] = set()
+        continuation: dict[str, str] = {}
+        while True:
+            answer = self._query({**params, **continuation})
+            for page in _field(_field(answer, "query", dict, where), "pages", list, where):
+                page = _as(page, dict, f"a page in {where}")
+                pageid = _field(page, "pageid", int, f"a page in {where}")
+                if pageid not in chunk:
+                    raise MalformedAnswer(f"Commons answered about page id {pageid}, not asked for, in {where}.")
+                if page.get("missing") or page.get("invalid"):
+                    gone.add(pageid)
+                    continue
+                uses = _as(page.get("globalusage", []), list, f"the global usage of page {pageid}")
+                for use in uses:
+                    _as(use, dict, f"a use of page {pageid}")
+                counts[pageid] = counts.get(pageid, 0) + len(uses)
+            following = _continuation(answer, previous=continuation)
+            if following is None:
+                break
+            continuation = following
+        absent = [pageid for pageid in chunk if pageid not in counts and pageid not in gone]
+        if absent:
+            raise MalformedAnswer(f"Commons said nothing about page ids {absent} in {where}.")
+        return counts
+
+
+    # --- File pages' wikitext, for the contest rules' site IDs (issue 4) ---
+
+    def file_page_wikitext(self, pageids: Iterable[int]) -> dict[int, FilePageText | None]:
+        """The current wikitext of file pages, by page id, 50 a request; None for a page that is gone.
+
+        ``rvprop=content`` for many pages gives each page's latest revision only; when the answer
+        would pass the size cap, the rest comes with ``rvcontinue`` and is merged by page id.
+        """
+        ids = list(pageids)
+        for pageid in ids:
+            if not isinstance(pageid, int) or isinstance(pageid, bool) or pageid <= 0:
+                raise ValueError(f"A page id is a positive integer, not {pageid!r}.")
+        pages: dict[int, FilePageText | None] = {}
+        for chunk in _chunks(list(dict.fromkeys(ids)), IDS_PER_REQUEST):
+            pages.update(self._wikitext_of(chunk))
+        return pages
+
+    def _wikitext_of(self, chunk: list[int]) -> dict[int, FilePageText | None]:
+        params = {
+            "prop": "revisions",
+            "pageids": "|".join(map(str, chunk)),
+            "rvprop": "ids|content",
+            "rvslots": "main",
+        }
+        where = "the answer about file pages"
+        pages: dict[int, FilePageText | None] = {}
+        continuation: dict[str, str] = {}
+        while True:
+            answer = self._query({**params, **continuation})
+            for page in _field(_field(answer, "query", dict, where), "pages", list, where):
+                page = _as(page, dict, f"a page in {where}")
+                pageid = _field(page, "pageid", int, f"a page in {where}")
+                if pageid not in chunk:
+                    raise MalformedAnswer(f"Commons answered about page id {pageid}, not asked for, in {where}.")
+                if page.get("missing") or page.get("invalid"):
+                    pages[pageid] = None
+                elif "revisions" in page:
+                    pages[pageid] = _parse_file_page(pageid, page)
+            following = _continuation(answer, previous=continuation)
+            if following is None:
+                break
+            continuation = following
+        absent = [pageid for pageid in chunk if pageid not in pages]
+        if absent:
+            raise MalformedAnswer(f"Commons gave no wikitext for page ids {absent} in {where}.")
+        return pages
 
 # --- Answers: decoding, merging, parsing. Pure functions over the decoded JSON. ---
 
@@ -654,3 +756,28 @@ def _excerpt(content: bytes, limit: int = 200) -> str:
 def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+# --- File pages (contest rules, issue 4) ---
+
+
+@dataclass(frozen=True)
+class FilePageText:
+    pageid: int
+    revid: int  # the revision read
+    wikitext: str  # "" when the revision's text is hidden
+
+
+def _parse_file_page(pageid: int, page: dict) -> FilePageText:
+    where = f"the file page {pageid}"
+    revisions = _as(page["revisions"], list, f"the revisions of {where}")
+    if len(revisions) != 1:
+        raise MalformedAnswer(f"Commons gave {len(revisions)} revisions of {where}, expected the latest only.")
+    revision = _as(revisions[0], dict, f"the revision of {where}")
+    main = _field(_field(revision, "slots", dict, where), "main", dict, f"the slots of {where}")
+    hidden = main.get("texthidden") or main.get("textmissing")
+    return FilePageText(
+        pageid=pageid,
+        revid=_field(revision, "revid", int, where),
+        wikitext="" if hidden else _field(main, "content", str, f"the main slot of {where}"),
+    )

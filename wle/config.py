@@ -10,6 +10,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 COMMONS_API_URL = "https://commons.wikimedia.org/w/api.php"
+OAUTH_URL = "https://meta.wikimedia.org/w/index.php"  # Wikimedia's OAuth consumers are registered on Meta
+ENVIRONMENTS = ("development", "production")
 DEV_SECRET_KEY = "dev-only-secret-change-me"
 
 
@@ -40,13 +42,45 @@ class Settings:
     thumb_source_width: int = 1280  # the one standard width each file is downloaded at
     download_limit: int = 2  # concurrent downloads from Wikimedia across all workers
     instance_dir: str = field(default_factory=lambda: str(default_instance_dir()))
+    # Login with Wikimedia (OAuth 1.0a): the wiki's index.php and the consumer's key and secret.
+    # Without a key and secret the platform runs in local mode (see ``local_mode``).
+    oauth_url: str = OAUTH_URL
+    oauth_key: str = ""
+    oauth_secret: str = ""
+    env: str = "development"  # "production": local mode is off and OAuth credentials are required
 
     def __post_init__(self) -> None:
+        self._check_login_settings()
         instance = Path(self.instance_dir)
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{instance / 'wle.sqlite3'}")
         if not self.media_dir:
             object.__setattr__(self, "media_dir", str(instance / "media"))
+
+    @property
+    def local_mode(self) -> bool:
+        """No OAuth consumer configured: a plain username login, for trying the platform out on
+        one's own machine. Never in production (``_check_login_settings`` refuses that)."""
+        return not self.oauth_key
+
+    def _check_login_settings(self) -> None:
+        if self.env not in ENVIRONMENTS:
+            raise ConfigError(f"WLE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.env!r}")
+        if bool(self.oauth_key) != bool(self.oauth_secret):
+            raise ConfigError("Set both WLE_OAUTH_KEY and WLE_OAUTH_SECRET (the consumer's key and secret), or neither.")
+        if self.env == "production" and not self.oauth_key:
+            raise ConfigError(
+                "WLE_ENV=production needs Wikimedia login: set WLE_OAUTH_KEY and WLE_OAUTH_SECRET "
+                "(register an OAuth 1.0a consumer on Meta, Special:OAuthConsumerRegistration). "
+                "Local mode, a login without password, is never available in production."
+            )
+        if self.oauth_key and not self.contact.strip():
+            raise ConfigError(
+                "Wikimedia login needs WLE_CONTACT (an e-mail address or a wiki user page): Wikimedia "
+                "blocks tools that do not say who runs them in their User-Agent."
+            )
+        if self.oauth_key and not self.oauth_url.startswith(("https://", "http://")):
+            raise ConfigError(f"WLE_OAUTH_URL must be the wiki's index.php address, not {self.oauth_url!r}")
 
     @classmethod
     def from_env(cls, environ=os.environ, **overrides) -> Settings:

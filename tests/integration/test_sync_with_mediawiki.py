@@ -102,7 +102,8 @@ def test_deleted_renamed_and_removed_files_are_marked(settings, session, mediawi
 
     deleted, renamed, removed, kept = files
     mediawiki.delete(deleted.title)
-    mediawiki.rename(renamed.title, "File:Renamed on the wiki.jpg")
+    new_title = renamed.title.replace("File:", "File:Renamed ")  # unique: the wiki is shared by the session
+    mediawiki.rename(renamed.title, new_title)
     mediawiki.edit(removed.title, "A photo that left the contest.", user=removed.uploader, summary="out")
     mediawiki.run_jobs()
 
@@ -112,7 +113,7 @@ def test_deleted_renamed_and_removed_files_are_marked(settings, session, mediawi
     by_title = {e.title: e for e in entries.values()}
     assert by_title[deleted.title].gone_reason == GONE_DELETED
     assert by_title[removed.title].gone_reason == GONE_LEFT_CATEGORY
-    moved = by_title["File:Renamed on the wiki.jpg"]  # same page id, new title, still an entry
+    moved = by_title[new_title]  # same page id, new title, still an entry
     assert moved.gone_at is None and moved.thumb_state == THUMB_DONE
     assert by_title[kept.title].gone_at is None
     assert len(entries) == 4  # nothing dropped

@@ -5,6 +5,9 @@ from .base import Base, UTCDateTime, utcnow
 from .contest import Contest, ContestCategory
 from .entry import Entry, Uploader
 from .people import ContestRole, User
+from .jury import Round, RoundEntry, RoundJuror, Task, Winner, WinnersPage  # noqa: F401  (registers the tables)
+from .rules import ContestRules, EntryCheck, EntryFingerprint, EntryReason, EntrySite, EntryWikitext, Site  # noqa: F401
+from .statistics import EntryUsage, PreviouslyPicturedSite  # noqa: F401  (registers the tables)
 from .sync import SyncRun
 
 __all__ = [

@@ -29,6 +29,14 @@ class User(Base):
 
     roles: Mapped[list[ContestRole]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
+    # What Flask-Login asks of a logged-in user (wle.web.access); plain values, no Flask here.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
     def __repr__(self) -> str:
         return f"<User {self.username}>"
 
