@@ -27,6 +27,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         WTF_CSRF_TIME_LIMIT=None,  # a form left open for a day of judging still posts
+        # Not sent with other sites' forms and scripts; still sent when the wiki sends the browser
+        # back to /oauth-callback (a top-level GET).
+        SESSION_COOKIE_SAMESITE="Lax",
     )
     babel.init_app(app, locale_selector=select_locale)  # Babel() ignores a selector given without an app
     csrf.init_app(app)

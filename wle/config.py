@@ -41,6 +41,9 @@ class Settings:
     contact: str = ""  # the operator's e-mail or wiki page, sent in the User-Agent
     thumb_source_width: int = 1280  # the one standard width each file is downloaded at
     download_limit: int = 2  # concurrent downloads from Wikimedia across all workers
+    # Days after a contest's upload window during which `wle scheduler` keeps syncing it: files
+    # uploaded in time are often put in the contest's category days later.
+    sync_grace_days: int = 14
     instance_dir: str = field(default_factory=lambda: str(default_instance_dir()))
     # Login with Wikimedia (OAuth 1.0a): the wiki's index.php and the consumer's key and secret.
     # Without a key and secret the platform runs in local mode (see ``local_mode``).

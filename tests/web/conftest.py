@@ -1,7 +1,8 @@
 """Fixtures for the web pages, on top of the shared ones (settings, app, client, session).
 
 Contests go through ``create_contest``; entries are made directly through the model, since a
-sync would need Commons.
+sync would need Commons. ``client`` is logged in as a site admin; ``anonymous_client`` is not,
+and ``log_in(client, user)`` logs any test client in as anyone.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from itertools import count
 import pytest
 
 from wle.app import create_app
-from wle.models import Entry
+from wle.models import Entry, User
 
 from tests.factories import make_contest
 
@@ -32,6 +33,34 @@ def make_app(settings):
         return app
 
     return make
+
+
+@pytest.fixture
+def admin(session) -> User:
+    """A site admin who has logged in with Wikimedia before."""
+    user = User(username="Site Admin", wiki_sub="1000001", is_admin=True)
+    session.add(user)
+    session.commit()
+    return user
+
+
+def log_in(client, user: User):
+    """Log the test client in as ``user``, as a completed login leaves the session."""
+    with client.session_transaction() as browser_session:
+        browser_session.clear()
+        browser_session["_user_id"] = str(user.id)
+        browser_session["_fresh"] = True
+    return client
+
+
+@pytest.fixture
+def client(app, admin):
+    return log_in(app.test_client(), admin)
+
+
+@pytest.fixture
+def anonymous_client(app):
+    return app.test_client()
 
 
 @pytest.fixture

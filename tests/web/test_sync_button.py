@@ -12,7 +12,7 @@ from wle.models import SyncRun, utcnow
 from wle.models.entry import THUMB_DONE, THUMB_PENDING
 from wle.models.sync import FAILED, RUNNING
 
-from tests.web.conftest import csrf_token, make_entries
+from tests.web.conftest import csrf_token, log_in, make_entries
 
 DEAD_REDIS = "redis://127.0.0.1:9/0"  # nothing listens on the discard port
 
@@ -27,8 +27,8 @@ def press_sync(client, contest):
     return client.post(f"/contests/{contest.slug}/sync", data={"csrf_token": token}, follow_redirects=True)
 
 
-def test_without_an_operator_contact_nothing_is_started(make_app, session, contest):
-    client = make_app(contact="").test_client()
+def test_without_an_operator_contact_nothing_is_started(make_app, admin, session, contest):
+    client = log_in(make_app(contact="").test_client(), admin)
 
     response = press_sync(client, contest)
 
@@ -48,7 +48,7 @@ def test_a_sync_runs_in_process_and_its_failure_is_recorded_and_shown(client, se
 
     [run] = runs(session, contest)
     assert run.state == FAILED
-    assert run.started_by == "web interface"
+    assert run.started_by == "Site Admin"
     assert run.job_id and run.job_id.startswith("local-")
     assert run.error.startswith("Commons is unavailable")
     assert "could not connect" in run.error
@@ -67,8 +67,8 @@ def test_a_second_sync_is_refused_while_one_runs(client, session, contest):
     assert len(runs(session, contest)) == 1
 
 
-def test_an_unreachable_queue_is_said_and_the_run_is_not_left_queued(make_app, session, contest):
-    client = make_app(redis_url=DEAD_REDIS).test_client()
+def test_an_unreachable_queue_is_said_and_the_run_is_not_left_queued(make_app, admin, session, contest):
+    client = log_in(make_app(redis_url=DEAD_REDIS).test_client(), admin)
 
     response = press_sync(client, contest)
 
@@ -141,7 +141,7 @@ def test_the_status_of_an_unknown_contest_is_a_json_404(client):
 
 
 @pytest.mark.redis
-def test_failed_jobs_of_the_contest_are_shown_to_organizers(make_app, session, contest):
+def test_failed_jobs_of_the_contest_are_shown_to_organizers(make_app, admin, session, contest):
     redis_url = os.environ.get("WLE_TEST_REDIS_URL")
     if not redis_url:
         pytest.skip("set WLE_TEST_REDIS_URL to run the Redis tests")
@@ -165,7 +165,8 @@ def test_failed_jobs_of_the_contest_are_shown_to_organizers(make_app, session, c
             registry.add(job, exc_string=f"Traceback (most recent call last):\n{problem}")
             Result.create_failure(job, ttl=60, exc_string=f"Traceback (most recent call last):\n{problem}")
 
-        html = make_app(redis_url=redis_url).test_client().get(f"/contests/{contest.slug}").get_data(as_text=True)
+        client = log_in(make_app(redis_url=redis_url).test_client(), admin)
+        html = client.get(f"/contests/{contest.slug}").get_data(as_text=True)
 
         assert "Failed background jobs" in html
         assert "jobs.sync.sync_contest" in html and "LookupError: No sync run 42." in html

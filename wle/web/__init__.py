@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import Session
@@ -16,6 +16,8 @@ csrf = CSRFProtect()
 
 
 def select_locale() -> str:
+    if not has_request_context():  # the CLI: an app context, no request
+        return "en"
     return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
@@ -41,9 +43,16 @@ def _close_db(_exc) -> None:
 
 
 def register(app: Flask) -> None:
-    from . import contests, errors, media
+    from . import api, auth, contests, errors, health, media, people, review, statistics
 
     app.teardown_appcontext(_close_db)
+    app.register_blueprint(csrf.exempt(health.bp))  # /healthz, /readyz: no login, no CSRF
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(api.docs)
+    app.register_blueprint(people.bp)
     app.register_blueprint(contests.bp)
     app.register_blueprint(media.bp)
+    app.register_blueprint(review.bp)
+    app.register_blueprint(statistics.bp)
     errors.register(app)

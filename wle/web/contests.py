@@ -1,7 +1,7 @@
 """The organizers' pages: the contest list, creating a contest, a contest, its sync, its entries.
 
-Views are thin: parse the request, call ``wle``, render. Each view stands alone, so a login or
-role check can later be put on each one (``@login_required``, organizer of this contest).
+Views are thin: parse the request, call ``wle``, render. Each view wears its access check
+(``wle.web.access``): creating contests is for site admins, a contest's pages for its organizers.
 """
 
 from __future__ import annotations
@@ -23,14 +23,19 @@ from sqlalchemy.orm import Session, selectinload
 from jobs.runner import FailedJob, JobRunner, QueueUnavailable
 from jobs.sync import sync_contest
 
+from ..audit import record
 from ..contests import ContestError, create_contest, get_contest, summary, thumbnail_counts
 from ..entry_media import CLAIM_EXPIRES
 from ..models import Contest, Entry, SyncRun, utcnow
 from ..models.entry import GONE_DELETED, GONE_LEFT_CATEGORY, THUMB_DONE, THUMB_FAILED, THUMB_PENDING
+from ..models.people import ORGANIZER
 from ..models.sync import DONE, FAILED, QUEUED, RUNNING
+from ..schedule import grace_period, next_sync_at
 from ..sync import SyncAlreadyRunning, begin_sync, fail_sync, is_alive
 from . import db, settings
-from .forms import ActionForm, NewContestForm, time_zone_names
+from .access import admin_required, contest_ids_of, current_user, login_required, organizer_required
+from .api import documented
+from .forms import INTERVAL_LABELS, ActionForm, NewContestForm, SyncScheduleForm, time_zone_names
 
 bp = Blueprint("contests", __name__)
 
@@ -65,19 +70,23 @@ FILTERS = {
 
 
 def current_actor() -> str:
-    """Who is acting, for the sync history. Until accounts arrive it can only be the web interface."""
-    return "web interface"
+    """Who is acting, by name, for the sync history."""
+    return current_user.username
 
 
 # --- Contests -------------------------------------------------------------------------------
 
 
 @bp.get("/")
+@login_required
 def index():
+    """The contests the user organizes (a site admin: all of them)."""
     session = db()
-    contests = session.scalars(
-        select(Contest).options(selectinload(Contest.categories)).order_by(Contest.starts_at.desc(), Contest.id)
-    ).all()
+    query = select(Contest).options(selectinload(Contest.categories)).order_by(Contest.starts_at.desc(), Contest.id)
+    mine = contest_ids_of(current_user, ORGANIZER)
+    if mine is not None:
+        query = query.where(Contest.id.in_(mine))
+    contests = session.scalars(query).all()
     return render_template(
         "contests/index.html",
         contests=contests,
@@ -99,6 +108,7 @@ def last_sync_by_contest(session: Session) -> dict[int, SyncRun]:
 
 
 @bp.route("/contests/new", methods=["GET", "POST"])
+@admin_required
 def new():
     form = NewContestForm()
     problem = None
@@ -106,6 +116,8 @@ def new():
         session = db()
         try:
             contest = create_contest(session, form.contest_form())
+            record(session, current_user, "contest.create", contest_id=contest.id, slug=contest.slug,
+                   name=contest.name, categories=contest.category_names)
             session.commit()
         except ContestError as error:
             session.rollback()
@@ -122,6 +134,7 @@ def new():
 
 
 @bp.get("/contests/<slug>")
+@organizer_required
 def show(slug: str):
     session = db()
     contest = get_contest(session, slug)
@@ -139,10 +152,19 @@ def show(slug: str):
         uses_queue=bool(settings().redis_url),
         contact_missing=not settings().contact.strip(),
         action_form=ActionForm(),
+        schedule_form=SyncScheduleForm(interval=contest.sync_interval_minutes),
+        next_sync=next_sync_at(session, contest, grace=grace_period(settings().sync_grace_days)),
+        grace_days=settings().sync_grace_days,
     )
 
 
 @bp.get("/api/v1/contests/<slug>/status")
+@documented(
+    "A contest's entries, thumbnails and sync: what its page polls",
+    access="organizers of the contest and site admins",
+    responses=("401", "403", "404"),
+)
+@organizer_required
 def status(slug: str):
     session = db()
     return jsonify(contest_status(session, get_contest(session, slug)))
@@ -171,6 +193,7 @@ def thumbnails_being_made(session: Session, contest: Contest) -> bool:
 
 
 @bp.post("/contests/<slug>/sync")
+@organizer_required
 def sync(slug: str):
     """Queue a sync of the contest with Commons (the CSRF token is checked before we get here)."""
     session = db()
@@ -197,6 +220,7 @@ def sync(slug: str):
             "error",
         )
         return back
+    record(session, current_user, "sync.start", contest_id=contest.id, sync_run_id=run.id)
     session.commit()  # the job reads the run through its own session
     try:
         job_id = JobRunner(settings()).enqueue(sync_contest, run.id, timeout=SYNC_TIMEOUT)
@@ -212,6 +236,24 @@ def sync(slug: str):
     session.commit()
     flash(_("The sync was queued. Its progress shows below."), "success")
     return back
+
+
+@bp.post("/contests/<slug>/schedule")
+@organizer_required
+def schedule(slug: str):
+    """Set how often the contest is synced on its own during its upload window."""
+    session = db()
+    contest = get_contest(session, slug)
+    form = SyncScheduleForm()
+    if not form.validate_on_submit():
+        abort(400, _("Choose one of the offered sync intervals."))
+    before, after = contest.sync_interval_minutes, form.interval.data
+    if after != before:
+        contest.sync_interval_minutes = after
+        record(session, current_user, "contest.sync_interval", contest_id=contest.id, before=before, after=after)
+        session.commit()
+    flash(_("Automatic sync: %(interval)s.", interval=INTERVAL_LABELS[after]), "success")
+    return redirect(url_for(".show", slug=contest.slug))
 
 
 def failed_jobs_of(session: Session, contest: Contest) -> tuple[list[FailedJob], str | None]:
@@ -250,6 +292,7 @@ class EntryPage:
 
 
 @bp.get("/contests/<slug>/entries")
+@organizer_required
 def entries(slug: str):
     session = db()
     contest = get_contest(session, slug)
@@ -334,6 +377,7 @@ def _cursor(session: Session, contest: Contest, entry_id: int | None) -> tuple[d
 
 
 @bp.get("/contests/<slug>/entries/<int:pageid>")
+@organizer_required
 def entry(slug: str, pageid: int):
     session = db()
     contest = get_contest(session, slug)

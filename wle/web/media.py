@@ -2,6 +2,10 @@
 
 The key and the size are checked against strict patterns before any path is built, so no
 request can reach a file outside the media directory.
+
+Thumbnails are for logged-in users only. Which contest a key belongs to is not checked: the key is
+128 random bits, handed out only by pages that checked the viewer's role, and looking it up
+would cost a query (on an unindexed column) for every image a juror's page loads.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from flask import Blueprint, abort, send_file
 
 from ..thumbnails import SIZES, thumbnail_path
 from . import settings
+from .access import login_required
 
 bp = Blueprint("media", __name__)
 
@@ -22,6 +27,7 @@ MAX_AGE = 3600
 
 
 @bp.get("/media/<key>/<size>.webp")
+@login_required
 def thumbnail(key: str, size: str):
     if not KEY.fullmatch(key) or size not in SIZES:
         abort(404)
@@ -30,4 +36,6 @@ def thumbnail(key: str, size: str):
         abort(404)
     response = send_file(path, mimetype="image/webp", max_age=MAX_AGE, conditional=True, etag=True)
     response.headers["X-Content-Type-Options"] = "nosniff"
+    response.cache_control.private = True  # a shared cache must not hand it to someone not logged in
+    response.cache_control.public = False
     return response
