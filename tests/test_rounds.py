@@ -33,6 +33,7 @@ def add_entries(session, contest, count, uploader=lambda i: f"Photographer {i % 
             size=2_000_000, mime="image/jpeg", sha1=f"{i:040x}", description=f"Canyon number {i}",
             file_url=f"https://upload.example/{i}.jpg", page_url=f"https://commons.example/wiki/File:Шарын_{i}.jpg",
             thumb_key=secrets.token_hex(16), thumb_state="done", categories=[],
+            license="CC BY-SA 4.0", credit="Own work",  # eligible under the default rules
         ))
     session.add_all(entries)
     session.flush()
@@ -90,13 +91,14 @@ def check_round_rules(session, round_):
 
 def test_first_round_takes_the_eligible_entries(session):
     contest = make_contest(session)
-    entries = add_entries(session, contest, 5)
+    entries = add_entries(session, contest, 6)
     entries[0].gone_at = utc(2025, 7, 1)
+    entries[5].license = None  # fails the licence rule: checked when the round is created
     round_ = rounds.create_round(session, contest, organizer(session), RoundForm(kind=YESNO, quorum=1))
     assert round_.number == 1 and round_.state == DRAFT and round_.name == "Round 1"
     assert round_.selection == {"source": "eligible", "kept": 4}
     taken = set(session.scalars(select(RoundEntry.entry_id).where(RoundEntry.round_id == round_.id)))
-    assert taken == {e.id for e in entries[1:]}
+    assert taken == {e.id for e in entries[1:5]}
     assert audit_actions(session, contest) == ["round.create"]
 
 

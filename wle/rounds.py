@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import Select, delete, func, insert, select, case
+from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from . import audit
 from .assignment import AssignmentError, Moves, assign, rebalance
+from .eligibility import check_contest, check_state, eligible_entries_query
 from .models import Contest, Entry, User, utcnow
 from .models.jury import CLOSED, DRAFT, KINDS, OPEN, RANKING, Round, RoundEntry, RoundJuror, Task
 from .tally import SelectionPreview, SelectionRule, preview, results, select_entries
@@ -96,11 +97,6 @@ class CloseSummary:
 
 # -- what a round takes ------------------------------------------------------------------------
 
-def eligible_entries_query(contest: Contest) -> Select:
-    """The contest's entries that may be judged: for now, those still on Commons and in the categories."""
-    return select(Entry).where(Entry.contest_id == contest.id, Entry.gone_at.is_(None))
-
-
 def validate_form(form: RoundForm) -> RoundForm:
     """Return the form with normalized values, or raise RoundError naming every problem."""
     problems = []
@@ -146,6 +142,8 @@ def create_round(session: Session, contest: Contest, actor, form: RoundForm,
     if last is None:
         if rule is not None:
             raise RoundError("The first round takes all eligible entries; a selection rule applies from round 2.")
+        if check_state(session, contest).unchecked:
+            check_contest(session, contest)  # entries synced since the last check must be judged by the rules too
         entry_ids = list(session.scalars(eligible_entries_query(contest).with_only_columns(Entry.id).order_by(Entry.id)))
         selection = {"source": "eligible", "kept": len(entry_ids)}
         source = None
