@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
+from flask_babel import gettext as _
 from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.registry import FailedJobRegistry
@@ -17,7 +18,7 @@ from wle.config import Settings
 from .context import redis_connection
 
 QUEUE_NAME = "wle"
-RETRY_INTERVALS = [30, 120, 600]  # seconds before the 1st, 2nd, 3rd retry of a failed job
+RETRY_INTERVALS = [10, 120, 600]  # seconds before the 1st, 2nd, 3rd retry of a failed job
 log = logging.getLogger(__name__)
 
 
@@ -55,7 +56,7 @@ class JobRunner:
                 retry=Retry(max=retries, interval=RETRY_INTERVALS[:retries]) if retries else None,
             )
         except RedisError as error:
-            raise QueueUnavailable(f"The job queue (Redis) is unreachable: {error}") from error
+            raise QueueUnavailable(_("The job queue (Redis) is unreachable: %(error)s", error=error)) from error
         return job.id
 
     def failed_jobs(self, limit: int = 50) -> list[FailedJob]:

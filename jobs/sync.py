@@ -8,11 +8,17 @@ from wle.entry_media import pending_entry_ids
 from wle.models.sync import DONE
 from wle.sync import fail_sync, run_sync
 
-from . import global_usage, thumbnails, uploaders
+from . import global_usage, thumbnails, uploaders, wikitext
 from .context import commons_client, job_session, settings_or_env
 from .runner import JobRunner
 
 THUMBNAIL_CHUNK = 25  # entries per thumbnail job: small enough to retry cheaply
+SYNC_TIMEOUT = 6 * 3600  # seconds: a 100k-file category takes a few hours at Commons' pace
+
+
+def queue_sync(runner: JobRunner, run_id: int) -> str:
+    """Queue the sync job of a recorded run; return the job's id."""
+    return runner.enqueue(sync_contest, run_id, timeout=SYNC_TIMEOUT)
 
 
 def sync_contest(run_id: int, settings: Settings | None = None) -> str:
@@ -32,6 +38,8 @@ def sync_contest(run_id: int, settings: Settings | None = None) -> str:
         runner.enqueue(uploaders.fetch_contest_uploaders, run.contest_id, timeout=1800)
         # Statistics: how often each file is used on the wikis (counts younger than a day are kept).
         runner.enqueue(global_usage.fetch_contest_global_usage, run.contest_id, timeout=3600)
+        # Contest rules: read the new and the flagged file pages (site IDs), then check every entry.
+        runner.enqueue(wikitext.read_file_pages, run.contest_id, timeout=3600)
         return f"sync {run_id} done: {run.added} added, {run.updated} updated, {run.gone} gone"
 
 

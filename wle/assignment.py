@@ -44,6 +44,8 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Collection, Iterable, Mapping, Sequence
 
+from flask_babel import gettext as _
+
 Pair = tuple[int, int]
 """A task: (juror id, entry id)."""
 
@@ -63,21 +65,35 @@ class AssignmentError(ValueError):
         self.may_judge = dict(may_judge or {})
         super().__init__(self.describe())
 
-    def describe(self, entry_name=lambda e: f"entry {e}", juror_name=lambda j: f"juror {j}") -> str:
+    def describe(self, entry_name=None, juror_name=None) -> str:
+        entry_name, juror_name = entry_name or entry_label, juror_name or juror_label
         if self.short:
             listed = sorted(self.short)[:10]
             names = "; ".join(f"{entry_name(e)}: {self.short[e]}" for e in listed)
-            more = f" and {len(self.short) - len(listed)} more" if len(self.short) > len(listed) else ""
-            return (f"{len(self.short)} entries cannot get {self.quorum} distinct jurors (jurors available "
-                    f"for each: {names}{more}). A juror never judges an entry they uploaded, nor one entry twice. "
-                    "Add jurors or lower the quorum.")
+            more = (_(" and %(count)s more", count=len(self.short) - len(listed))
+                    if len(self.short) > len(listed) else "")
+            return _("%(count)s entries cannot get %(quorum)s distinct jurors (jurors available for each: "
+                     "%(names)s%(more)s). A juror never judges an entry they uploaded, nor one entry twice. "
+                     "Add jurors or lower the quorum.",
+                     count=len(self.short), quorum=self.quorum, names=names, more=more)
         highest = max(self.loads.values())
         behind = sorted(j for j, load in self.loads.items() if load <= highest - 2)
-        names = "; ".join(f"{juror_name(j)} would get {self.loads[j]} (may judge {self.may_judge.get(j, 0)})"
+        names = "; ".join(_("%(juror)s would get %(load)s (may judge %(may_judge)s)",
+                            juror=juror_name(j), load=self.loads[j], may_judge=self.may_judge.get(j, 0))
                           for j in behind)
-        return (f"The entries cannot be shared out evenly (within one entry per juror): {names}, while others "
-                f"would get {highest}. A juror never judges an entry they uploaded. Remove or replace these "
-                "jurors, add jurors, or lower the quorum.")
+        return _("The entries cannot be shared out evenly (within one entry per juror): %(names)s, while others "
+                 "would get %(highest)s. A juror never judges an entry they uploaded. Remove or replace these "
+                 "jurors, add jurors, or lower the quorum.", names=names, highest=highest)
+
+
+def entry_label(entry_id: int) -> str:
+    """An entry named by its id, where its title is not at hand."""
+    return _("entry %(id)s", id=entry_id)
+
+
+def juror_label(juror_id: int) -> str:
+    """A juror named by their id, where their username is not at hand."""
+    return _("juror %(id)s", id=juror_id)
 
 
 @dataclass(frozen=True)
@@ -133,7 +149,7 @@ def rebalance(entries: Mapping[int, Collection[int]], jurors: Sequence[int], quo
 def loads_of(jurors: Iterable[int], tasks: Iterable[Pair]) -> dict[int, int]:
     """Each juror's number of tasks (0 for a juror with none)."""
     loads = dict.fromkeys(jurors, 0)
-    for juror, _ in tasks:
+    for juror, _entry in tasks:
         if juror in loads:
             loads[juror] += 1
     return loads

@@ -17,7 +17,7 @@ Everything is aggregated in SQL from the covering index ``ix_entries_statistics`
 primary keys of the tables beside the entries; what comes back to Python is one row per quarter
 hour, one per uploader and one per (upload, site ID). Python turns quarter hours into local days:
 every time zone's offset is a whole number of quarter hours, DST changes included. For 100,000
-entries it takes a few hundred milliseconds (``bench/statistics.py``).
+entries it takes a few hundred milliseconds (``bench/contest_statistics.py``).
 """
 
 from __future__ import annotations

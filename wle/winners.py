@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Sequence
 from urllib.parse import quote
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -84,7 +85,7 @@ def suggest_winners(session: Session, contest: Contest, limit: int = 10) -> list
     documented rule and marked with their shared place, so the organizer sees them)."""
     last = last_closed_round(session, contest)
     if last is None:
-        raise WinnersError("No round is closed yet: the winners come from the last closed round.")
+        raise WinnersError(_("No round is closed yet: the winners come from the last closed round."))
     standings = [s for s in results(session, last) if s.score is not None][:max(0, limit)]
     return [Suggestion(s.entry_id, s.position, s.place, s.score, s.votes, last.number) for s in standings]
 
@@ -107,23 +108,24 @@ def _validate(session: Session, contest: Contest, choices: Sequence[WinnerChoice
     problems = []
     cleaned = [WinnerChoice(c.entry_id, c.place, (c.note or "").strip()) for c in choices]
     if len(cleaned) > MAX_WINNERS:
-        problems.append(f"A winners list has at most {MAX_WINNERS} entries.")
+        problems.append(_("A winners list has at most %(max)s entries.", max=MAX_WINNERS))
     ids = [c.entry_id for c in cleaned]
     if len(set(ids)) != len(ids):
-        problems.append("An entry appears twice in the list.")
+        problems.append(_("An entry appears twice in the list."))
     places = [c.place for c in cleaned]
     if any(isinstance(p, bool) or not isinstance(p, int) or p < 1 for p in places):
-        problems.append("Places are whole numbers from 1.")
+        problems.append(_("Places are whole numbers from 1."))
     elif places != sorted(places):
-        problems.append("List the winners by place: 1st first.")
+        problems.append(_("List the winners by place: 1st first."))
     if any(len(c.note) > MAX_NOTE for c in cleaned):
-        problems.append(f"A note has at most {MAX_NOTE} characters.")
+        problems.append(_("A note has at most %(max)s characters.", max=MAX_NOTE))
     present = set(session.scalars(
         select(Entry.id).where(Entry.contest_id == contest.id, Entry.gone_at.is_(None), Entry.id.in_(ids))
     )) if ids else set()
     missing = [i for i in ids if i not in present]
     if missing:
-        problems.append(f"{len(missing)} of the chosen entries are not in this contest or are gone from Commons.")
+        problems.append(_("%(count)s of the chosen entries are not in this contest or are gone from Commons.",
+                           count=len(missing)))
     if problems:
         raise WinnersError(" ".join(problems))
     return cleaned
@@ -157,7 +159,7 @@ def _latest_scores(session: Session, contest: Contest, entry_ids: list[int]) -> 
         .group_by(RoundEntry.entry_id)
     ).all()
     scores = {}
-    for number in {n for _, n in latest}:
+    for number in {n for _entry, n in latest}:
         round_ = session.scalar(select(Round).where(Round.contest_id == contest.id, Round.number == number))
         wanted = {e for e, n in latest if n == number}
         scores.update({s.entry_id: s.score for s in results(session, round_) if s.entry_id in wanted})
@@ -185,7 +187,7 @@ def _page(session: Session, contest: Contest) -> WinnersPage:
 def publish(session: Session, contest: Contest, actor) -> WinnersPage:
     """Show the winners on the contest's public page (no login needed)."""
     if not _winners_query(session, contest):
-        raise WinnersError("Set the winners before publishing them.")
+        raise WinnersError(_("Set the winners before publishing them."))
     page = _page(session, contest)
     page.published_at = utcnow()
     audit.record(session, actor, "winners.publish", contest_id=contest.id)

@@ -10,7 +10,6 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote
 
-import pytest
 from PIL import Image
 from sqlalchemy import select
 

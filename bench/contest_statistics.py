@@ -11,7 +11,7 @@ times after a warm-up:
 
 The page must answer in under a second. Not a test: run it by hand,
 
-    python bench/statistics.py [--entries 100000]
+    python bench/contest_statistics.py [--entries 100000]
 
 on SQLite (a temporary file) and, if ``WLE_BENCH_DATABASE_URL`` is set (a PostgreSQL server, e.g.
 postgresql://postgres@127.0.0.1:5432/test), on PostgreSQL too, in a database of its own that it
@@ -28,7 +28,7 @@ import tempfile
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterator
 
