@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -36,7 +37,10 @@ COPIED_FIELDS = (
 
 class SyncAlreadyRunning(RuntimeError):
     def __init__(self, run: SyncRun):
-        super().__init__(f"A sync of this contest is already {run.state} (started by {run.started_by}).")
+        message = (_("A sync of this contest is already queued (started by %(name)s).", name=run.started_by)
+                   if run.state == QUEUED else
+                   _("A sync of this contest is already running (started by %(name)s).", name=run.started_by))
+        super().__init__(message)
         self.run = run
 
 
@@ -105,7 +109,7 @@ def run_sync(
     seen: set[int] = set()
     try:
         for category in contest.category_names:
-            for files in client.category_files(category):
+            for files in _listing(client, category, run.since):
                 fresh = [f for f in files if f.pageid not in seen]
                 seen.update(f.pageid for f in fresh)
                 result = upsert_entries(session, contest, run, fresh)
@@ -118,7 +122,8 @@ def run_sync(
                 session.commit()
                 if on_batch:
                     on_batch(run, result)
-        run.gone += mark_gone(session, contest, run, client)
+        if run.since is None:  # only a walk of the whole categories can tell what is gone
+            run.gone += mark_gone(session, contest, run, client)
         run.requests = client.requests_made - requests_before
         run.state, run.finished_at = DONE, utcnow()
         session.commit()
@@ -129,6 +134,13 @@ def run_sync(
         _record_failure(session, run, client.requests_made - requests_before, f"Internal error: {error!r}")
         raise
     return run
+
+
+def _listing(client: CommonsClient, category: str, since: datetime | None) -> Iterable[list[CommonsFile]]:
+    """The whole category, or for a sync of the changes only, the files added to it since then."""
+    if since is None:
+        return client.category_files(category)
+    return client.category_files_added_since(category, since)
 
 
 def _record_failure(session: Session, run: SyncRun, requests: int, message: str) -> None:

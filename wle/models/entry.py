@@ -76,6 +76,9 @@ class Entry(Base):
     # Set while a job works on the thumbnails, so that each file is downloaded once; a claim
     # older than the job timeout belongs to a job that died and may be taken over.
     thumb_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Which job holds the claim (its RQ job id): the same job, retried after its worker died,
+    # takes its own claims back at once instead of waiting for them to expire.
+    thumb_claimed_by: Mapped[str | None] = mapped_column(String(64))
 
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

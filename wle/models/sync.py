@@ -47,6 +47,9 @@ class SyncRun(Base):
     returned: Mapped[int] = mapped_column(Integer, default=0)  # gone before, back in the category now
     errors: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)  # the error that stopped it, for people
+    # Set for a sync of the changes only: files added to the categories since this moment are
+    # listed and nothing is marked gone (wle.schedule). None: the whole categories are walked.
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     contest: Mapped[Contest] = relationship()
 
