@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
@@ -36,18 +37,19 @@ class VotingError(Exception):
 
 class NotYourTask(VotingError, LookupError):
     def __init__(self):
-        super().__init__("There is no such entry among yours to judge.")
+        super().__init__(_("There is no such entry among yours to judge."))
 
 
 class NotAJuror(VotingError, LookupError):
     def __init__(self):
-        super().__init__("You are not a juror of this round.")
+        super().__init__(_("You are not a juror of this round."))
 
 
 class RoundNotOpen(VotingError):
     def __init__(self, round_: Round):
-        what = "has not opened yet" if round_.state == "draft" else "is closed"
-        super().__init__(f"This round {what}: votes cannot be cast or changed.")
+        super().__init__(_("This round has not opened yet: votes cannot be cast or changed.")
+                         if round_.state == "draft" else
+                         _("This round is closed: votes cannot be cast or changed."))
 
 
 class InvalidVote(VotingError, ValueError):
@@ -88,10 +90,12 @@ def _mine(user_id: int) -> Select:
     )
 
 
-def _my_task(session: Session, user_id: int, task_id: int) -> tuple[Task, Round]:
-    row = session.execute(
-        _mine(user_id).add_columns(Round).join(Round, Round.id == Task.round_id).where(Task.id == task_id)
-    ).first()
+def _my_task(session: Session, user_id: int, task_id: int, round_id: int | None = None) -> tuple[Task, Round]:
+    """The juror's task (in `round_id`, when given: a task of another round is not found)."""
+    query = _mine(user_id).add_columns(Round).join(Round, Round.id == Task.round_id).where(Task.id == task_id)
+    if round_id is not None:
+        query = query.where(Task.round_id == round_id)
+    row = session.execute(query).first()
     if row is None:
         raise NotYourTask()
     return row[0], row[1]
@@ -132,16 +136,18 @@ def next_tasks(session: Session, user_id: int, round_id: int, limit: int = 1) ->
     return list(session.scalars(query))
 
 
-def vote(session: Session, user_id: int, task_id: int, value: int) -> Task:
+def vote(session: Session, user_id: int, task_id: int, value: int, round_id: int | None = None) -> Task:
     """Record the juror's vote, or change it while the round is open. Voting the same value again
-    changes nothing, so a double key press records one vote."""
-    task, round_ = _my_task(session, user_id, task_id)
+    changes nothing, so a double key press records one vote. With `round_id`, the task must be of
+    that round (the address the juror's page used)."""
+    task, round_ = _my_task(session, user_id, task_id, round_id)
     _require_open(round_)
     if round_.kind == RANKING:
-        raise InvalidVote("In a ranking round the whole order is saved at once, not one vote at a time.")
+        raise InvalidVote(_("In a ranking round the whole order is saved at once, not one vote at a time."))
     allowed = VALID_VALUES[round_.kind]
     if isinstance(value, bool) or value not in allowed:
-        raise InvalidVote(f"A vote in this round is one of {', '.join(map(str, allowed))}, not {value!r}.")
+        raise InvalidVote(_("A vote in this round is one of %(allowed)s, not %(value)s.",
+                             allowed=', '.join(map(str, allowed)), value=repr(value)))
     _set_value(task, value, utcnow())
     session.flush()
     return task
@@ -157,12 +163,12 @@ def _set_value(task: Task, value: int, now) -> None:
     task.value = value
 
 
-def skip(session: Session, user_id: int, task_id: int) -> Task:
+def skip(session: Session, user_id: int, task_id: int, round_id: int | None = None) -> Task:
     """Put an entry the juror has not voted on at the end of their queue."""
-    task, round_ = _my_task(session, user_id, task_id)
+    task, round_ = _my_task(session, user_id, task_id, round_id)
     _require_open(round_)
     if task.value is not None:
-        raise InvalidVote("You have voted on this entry already; only entries without your vote can be skipped.")
+        raise InvalidVote(_("You have voted on this entry already; only entries without your vote can be skipped."))
     last = session.scalar(
         select(func.max(Task.skipped_seq)).where(Task.round_id == task.round_id, Task.user_id == user_id)
     )
@@ -177,7 +183,7 @@ def previous_task(session: Session, user_id: int, round_id: int, before_task_id:
     _my_round(session, user_id, round_id)
     query = _mine(user_id).where(Task.round_id == round_id, Task.value.is_not(None))
     if before_task_id is not None:
-        current, _ = _my_task(session, user_id, before_task_id)
+        current, _round = _my_task(session, user_id, before_task_id, round_id)
         if current.voted_at is not None:
             query = query.where(or_(Task.voted_at < current.voted_at,
                                     and_(Task.voted_at == current.voted_at, Task.id < current.id)))
@@ -232,19 +238,19 @@ def save_ranking(session: Session, user_id: int, round_id: int, task_ids: Sequen
     round_ = _my_round(session, user_id, round_id)
     _require_open(round_)
     if round_.kind != RANKING:
-        raise InvalidRanking("This is not a ranking round.")
+        raise InvalidRanking(_("This is not a ranking round."))
     mine = {t.id: t for t in session.scalars(_mine(user_id).where(Task.round_id == round_id))}
     ids = list(task_ids)
     if any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
-        raise InvalidRanking("A ranking is a list of task ids.")
+        raise InvalidRanking(_("A ranking is a list of task ids."))
     if len(set(ids)) != len(ids):
-        raise InvalidRanking("An entry appears twice in the ranking.")
+        raise InvalidRanking(_("An entry appears twice in the ranking."))
     strangers = [i for i in ids if i not in mine]
     if strangers:
-        raise InvalidRanking(f"{len(strangers)} of the ranked ids are not entries of yours in this round.")
+        raise InvalidRanking(_("%(count)s of the ranked ids are not entries of yours in this round.", count=len(strangers)))
     needed = ballot_length(round_, len(mine))
     if len(ids) != needed:
-        raise InvalidRanking(f"Place exactly {needed} entries, not {len(ids)}.")
+        raise InvalidRanking(_("Place exactly %(needed)s entries, not %(given)s.", needed=needed, given=len(ids)))
     now = utcnow()
     places = {task_id: place for place, task_id in enumerate(ids, start=1)}
     for task_id, task in mine.items():
