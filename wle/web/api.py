@@ -30,9 +30,13 @@ RULE_ARGUMENT = re.compile(r"<(?:(?P<converter>[a-z]+)(?:\([^)]*\))?:)?(?P<name>
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 STANDARD_RESPONSES = {
+    "400": {"description": "The request cannot be done as sent; the message says why.",
+            "content": {"application/json": {"schema": ERROR}}},
     "401": {"description": "Not logged in.", "content": {"application/json": {"schema": ERROR}}},
     "403": {"description": "Logged in, but without the role this needs.", "content": {"application/json": {"schema": ERROR}}},
     "404": {"description": "No such contest (or other object).", "content": {"application/json": {"schema": ERROR}}},
+    "409": {"description": "Not done: it needs a confirmation, or the object's state does not allow it; the message "
+                           "says why.", "content": {"application/json": {"schema": ERROR}}},
 }
 
 
