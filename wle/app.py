@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from .config import Settings
-from .web import babel, csrf, register, select_locale
+from .web import babel, csrf, register, security, select_locale
 from .web.access import login_manager
 
 ROOT = Path(__file__).resolve().parent.parent  # templates/ and static/ live beside the package
@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent  # templates/ and static/ live bes
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
+    settings.check_secret_key()  # before anything is signed with it
     app = Flask(
         "wle",
         template_folder=str(ROOT / "templates"),
@@ -27,10 +28,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         WTF_CSRF_TIME_LIMIT=None,  # a form left open for a day of judging still posts
-        # Not sent with other sites' forms and scripts; still sent when the wiki sends the browser
-        # back to /oauth-callback (a top-level GET).
-        SESSION_COOKIE_SAMESITE="Lax",
     )
+    security.init_app(app, settings)  # headers, cookie flags, rate limits
     babel.init_app(app, locale_selector=select_locale)  # Babel() ignores a selector given without an app
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -13,6 +13,11 @@ COMMONS_API_URL = "https://commons.wikimedia.org/w/api.php"
 OAUTH_URL = "https://meta.wikimedia.org/w/index.php"  # Wikimedia's OAuth consumers are registered on Meta
 ENVIRONMENTS = ("development", "production")
 DEV_SECRET_KEY = "dev-only-secret-change-me"
+# Whoever knows the secret key can forge a session, i.e. log in as anyone: in production it must be
+# long, random and not one of the examples shipped with the code.
+MIN_SECRET_KEY_LENGTH = 32
+EXAMPLE_SECRET_KEYS = (DEV_SECRET_KEY, "change-me-to-a-long-random-string")  # the second: .env.example
+FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
 def default_instance_dir() -> Path:
@@ -29,6 +34,13 @@ def _whole_number(name: str, raw: str) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"WLE_{name.upper()} must be a whole number, not {raw!r}") from None
+
+
+def _flag(name: str, raw: str) -> bool:
+    try:
+        return FLAGS[raw.strip().lower()]
+    except KeyError:
+        raise ConfigError(f"WLE_{name.upper()} must be 1 or 0 (true or false), not {raw!r}") from None
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,16 @@ class Settings:
     oauth_key: str = ""
     oauth_secret: str = ""
     env: str = "development"  # "production": local mode is off and OAuth credentials are required
+    # The session cookie is sent over HTTPS only. None: in production only. Set it to 0 for a test
+    # deployment served over plain HTTP (the login cannot work there otherwise).
+    session_cookie_secure: bool | None = None
+    # How many reverse proxies in front of the app set X-Forwarded-For and X-Forwarded-Proto. Only
+    # these are trusted: rate limits count per visitor's address, which the proxy hides otherwise.
+    trusted_proxies: int = 0
+    # Rate limits (see wle.web.security), in the notation of the `limits` library: per address for
+    # the login (starting it, the wiki's callback, local mode), per user for the JSON API.
+    rate_limit_login: str = "20 per minute; 200 per hour"
+    rate_limit_api: str = "30 per second; 600 per minute"
 
     def __post_init__(self) -> None:
         self._check_login_settings()
@@ -65,6 +87,27 @@ class Settings:
         """No OAuth consumer configured: a plain username login, for trying the platform out on
         one's own machine. Never in production (``_check_login_settings`` refuses that)."""
         return not self.oauth_key
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.env == "production" if self.session_cookie_secure is None else self.session_cookie_secure
+
+    def check_secret_key(self) -> None:
+        """Refuse a guessable secret key in production (the web app calls this when it starts;
+        the workers sign nothing)."""
+        if self.env != "production":
+            return
+        if self.secret_key in EXAMPLE_SECRET_KEYS:
+            raise ConfigError(
+                "WLE_ENV=production needs a secret key of your own: WLE_SECRET_KEY is the example value, "
+                "with which anyone could forge a login. Make one with: "
+                "python3 -c \"import secrets; print(secrets.token_urlsafe(48))\""
+            )
+        if len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(
+                f"WLE_SECRET_KEY is too short for production ({len(self.secret_key)} characters; at least "
+                f"{MIN_SECRET_KEY_LENGTH}). Make one with: python3 -c \"import secrets; print(secrets.token_urlsafe(48))\""
+            )
 
     def _check_login_settings(self) -> None:
         if self.env not in ENVIRONMENTS:
@@ -92,6 +135,11 @@ class Settings:
         for f in fields(cls):
             raw = environ.get(f"WLE_{f.name.upper()}")
             if raw is not None and raw != "":
-                values[f.name] = _whole_number(f.name, raw) if f.type == "int" else raw
+                if f.type == "int":
+                    values[f.name] = _whole_number(f.name, raw)
+                elif f.type.startswith("bool"):
+                    values[f.name] = _flag(f.name, raw)
+                else:
+                    values[f.name] = raw
         values.update(overrides)
         return cls(**values)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from jobs.runner import FailedJob, JobRunner, QueueUnavailable
-from jobs.sync import sync_contest
+from jobs.sync import queue_sync
 
 from ..audit import record
 from ..contests import ContestError, create_contest, get_contest, summary, thumbnail_counts
@@ -40,7 +40,6 @@ from .forms import INTERVAL_LABELS, ActionForm, NewContestForm, SyncScheduleForm
 bp = Blueprint("contests", __name__)
 
 PAGE_SIZE = 60
-SYNC_TIMEOUT = 6 * 3600  # seconds: a 100k-file category takes a few hours at Commons' pace
 HISTORY_LENGTH = 10
 
 STATE_LABELS = {
@@ -223,7 +222,7 @@ def sync(slug: str):
     record(session, current_user, "sync.start", contest_id=contest.id, sync_run_id=run.id)
     session.commit()  # the job reads the run through its own session
     try:
-        job_id = JobRunner(settings()).enqueue(sync_contest, run.id, timeout=SYNC_TIMEOUT)
+        job_id = queue_sync(JobRunner(settings()), run.id)
     except QueueUnavailable as error:
         fail_sync(session, run.id, str(error))  # so that nothing stays "queued" forever
         flash(
