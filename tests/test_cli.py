@@ -120,3 +120,17 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_a_fresh_embedded_database_sets_itself_up_for_any_command(tmp_path):
+    env = {"WLE_INSTANCE_DIR": str(tmp_path / "instance"), "WLE_DATABASE_URL": "", "WLE_REDIS_URL": ""}
+    result = CliRunner().invoke(main, ["admin", "add", "Aigerim"], env=env)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "instance" / "wle.sqlite3").is_file()
+
+
+def test_a_server_database_behind_the_migrations_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr("wle.migrate.is_current", lambda url: False)
+    env = {"WLE_DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none", "WLE_REDIS_URL": ""}
+    result = CliRunner().invoke(main, ["contest", "show", "x"], env=env)
+    assert result.exit_code == 1 and "wle db upgrade" in result.output

@@ -12,6 +12,8 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from . import migrate
+from .audit import record
+from .auth import PeopleError, add_admin, admins, remove_admin
 from .commons import CommonsError, CommonsUnavailable
 from .config import Settings
 from .contests import ContestError, ContestForm, ContestNotFound, create_contest, get_contest, summary
@@ -34,6 +36,16 @@ def settings() -> Settings:
     return current_app.config["WLE"]
 
 
+def database_url() -> str:
+    """The database URL, once its schema is known to be current (a clear error otherwise)."""
+    url = settings().database_url
+    try:
+        migrate.ensure_current(url)
+    except migrate.SchemaOutOfDate as error:
+        raise click.ClickException(str(error)) from None
+    return url
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -41,7 +53,16 @@ def settings() -> Settings:
 @with_appcontext
 def run(host: str, port: int, debug: bool) -> None:
     """Bring the database up to date and serve the web interface (for production use gunicorn)."""
+    from .web.auth import is_loopback_address
+
+    if settings().local_mode and not is_loopback_address(host):
+        raise click.ClickException(
+            f"Local mode (no WLE_OAUTH_KEY and WLE_OAUTH_SECRET: anyone can log in under any name) only "
+            f"serves this machine: use --host 127.0.0.1, not {host}, or configure Wikimedia login."
+        )
     migrate.upgrade(settings().database_url)
+    if settings().local_mode:
+        click.echo("Local mode: no Wikimedia login configured; anyone on this machine can log in by name.")
     if not settings().redis_url:
         click.echo("No WLE_REDIS_URL: jobs run inside this process.")
     # Flask's app.run() refuses to start from inside its own CLI; werkzeug's server is what it would use.
@@ -64,8 +85,47 @@ def worker(burst: bool) -> None:
 
     if not settings().redis_url:
         raise click.ClickException("Set WLE_REDIS_URL to run a worker; without it, jobs run inside the web process.")
+    database_url()
     connection = redis_connection(settings())
-    Worker([QUEUE_NAME], connection=connection).work(with_scheduler=True, burst=burst)
+    # A job whose worker was killed is noticed about 70 s after its last heartbeat (every 10 s) and
+    # retried at the next registry cleanup (every minute); RQ's defaults, 90 s and 10 minutes.
+    worker = Worker([QUEUE_NAME], connection=connection, job_monitoring_interval=10, maintenance_interval=60)
+    worker.work(with_scheduler=True, burst=burst)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Start the syncs that are due now, then stop (for cron).")
+@with_appcontext
+def scheduler(once: bool) -> None:
+    """Sync each contest on its own during its upload window and grace period (run one)."""
+    import logging
+    import signal
+    import threading
+
+    from jobs.runner import wait_for_local_jobs
+    from jobs.scheduler import run_scheduler, start_due_syncs
+
+    from .schedule import ScheduleError, grace_period
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = settings()
+    database_url()
+    if not config.contact.strip():
+        raise click.ClickException("Set WLE_CONTACT (an e-mail address or a Commons user page): Wikimedia "
+                                   "blocks tools that do not say who runs them, so no sync could run.")
+    try:
+        grace_period(config.sync_grace_days)
+    except ScheduleError as error:
+        raise click.ClickException(str(error)) from None
+    if once:
+        started = start_due_syncs(config)
+        wait_for_local_jobs()  # without Redis the syncs run in this process
+        click.echo(f"Syncs started: {len(started)}.")
+        return
+    stop = threading.Event()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda *_: stop.set())
+    run_scheduler(config, stop)
 
 
 @main.group()
@@ -96,6 +156,54 @@ def db_downgrade(revision: str) -> None:
 def db_revision(message: str) -> None:
     """Write a new migration from the difference between the models and the database (developers)."""
     migrate.revision(settings().database_url, message)
+
+
+@main.group()
+def admin() -> None:
+    """Site admins: they create contests and name their organizers."""
+
+
+def _operator() -> str:
+    """Who acts from the command line, for the audit log."""
+    return f"cli:{getpass.getuser()}"
+
+
+@admin.command("add")
+@click.argument("username")
+@with_appcontext
+def admin_add(username: str) -> None:
+    """Make USERNAME (a Wikimedia username) a site admin; they need not have logged in yet."""
+    try:
+        with session_scope(database_url()) as session:
+            user = add_admin(session, username, _operator())
+            click.echo(f"{user.username} is a site admin.")
+    except PeopleError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@admin.command("remove")
+@click.argument("username")
+@with_appcontext
+def admin_remove(username: str) -> None:
+    """Take away USERNAME's site admin rights (not the last admin's)."""
+    try:
+        with session_scope(database_url()) as session:
+            user = remove_admin(session, username, _operator())
+            click.echo(f"{user.username} is no longer a site admin.")
+    except PeopleError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@admin.command("list")
+@with_appcontext
+def admin_list() -> None:
+    """List the site admins."""
+    with session_scope(database_url()) as session:
+        people = admins(session)
+        for user in people:
+            click.echo(user.username + ("" if user.wiki_sub else "  (has not logged in yet)"))
+    if not people:
+        click.echo("No site admins yet: make one with `wle admin add USERNAME`.")
 
 
 @main.group()
@@ -131,8 +239,10 @@ def contest_create(slug, name, categories, start, end, timezone, min_megapixels)
         timezone=timezone, min_megapixels=min_megapixels,
     )
     try:
-        with session_scope(settings().database_url) as session:
+        with session_scope(database_url()) as session:
             created = create_contest(session, form)
+            record(session, _operator(), "contest.create", contest_id=created.id, slug=created.slug,
+                   name=created.name, categories=created.category_names)
             click.echo(f"Created contest {created.slug}: {', '.join(created.category_names)}")
     except ContestError as error:
         raise click.ClickException(str(error)) from None
@@ -144,7 +254,7 @@ def contest_create(slug, name, categories, start, end, timezone, min_megapixels)
 @with_appcontext
 def contest_show(slug: str, as_json: bool) -> None:
     """Show a contest's entries, thumbnails, uploaders and last sync."""
-    with session_scope(settings().database_url) as session:
+    with session_scope(database_url()) as session:
         data = summary(session, _contest(session, slug))
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -181,10 +291,11 @@ def contest_sync(slug: str, skip_thumbnails: bool) -> None:
         client = commons_client(config)
     except CommonsError as error:
         raise click.ClickException(str(error)) from None
-    with session_scope(config.database_url) as session:
+    with session_scope(database_url()) as session:
         contest = _contest(session, slug)
         try:
-            run = begin_sync(session, contest, started_by=f"cli:{getpass.getuser()}")
+            run = begin_sync(session, contest, started_by=_operator())
+            record(session, _operator(), "sync.start", contest_id=contest.id, sync_run_id=run.id)
         except SyncAlreadyRunning as error:
             raise click.ClickException(str(error)) from None
         session.commit()
@@ -206,6 +317,8 @@ def contest_sync(slug: str, skip_thumbnails: bool) -> None:
             click.echo(f"Thumbnails: {len(ids) - failed} made, {failed} failed.")
         stored = fetch_uploaders(session, client, names_to_fetch(session, contest.id))
         click.echo(f"Uploaders: {stored} fetched.")
+        _read_file_pages_and_check(session, client, contest)  # contest rules: site IDs, then every rule
+        _fetch_global_usage(session, client, contest)  # statistics: images in use
 
 
 def _sync_with_progress(session, run, client, categories: list[str]):
@@ -222,6 +335,229 @@ def _category_total(client, categories: list[str]) -> int | None:
         return sum(client.category_size(c) for c in categories)
     except CommonsError:
         return None
+
+
+# --- Contest rules: entries' eligibility, rule settings, site list, file pages (issue 4) ---------
+
+
+@contest.command("entries")
+@click.argument("slug")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@click.option("--no-check", is_flag=True, help="Print what the last check stored, without checking again.")
+@with_appcontext
+def contest_entries(slug: str, as_json: bool, no_check: bool) -> None:
+    """Every entry, whether it is eligible, and the rules it breaks (reason codes)."""
+    from .eligibility import check_contest, entry_results
+
+    with session_scope(database_url()) as session:
+        contest = _contest(session, slug)
+        if not no_check:
+            check_contest(session, contest)
+        results = entry_results(session, contest)
+    if as_json:
+        click.echo(json.dumps(results, ensure_ascii=False, indent=1))
+        return
+    for item in results:
+        verdict = "gone" if item["gone"] else ("eligible" if item["eligible"] else "NOT eligible")
+        decided = f" [{item['decision']} by hand]" if item["decision"] else ""
+        click.echo(f"{item['pageid']:>10}  {verdict:<12} {','.join(item['reasons']) or '-'}{decided}  {item['title']}")
+    eligible = sum(1 for item in results if item["eligible"])
+    click.echo(f"{eligible} of {len(results)} entries eligible.")
+
+
+@contest.command("rules")
+@click.argument("slug")
+@click.option("--enable", "enable", multiple=True, metavar="RULE", help="Switch a rule on; repeatable.")
+@click.option("--disable", "disable", multiple=True, metavar="RULE", help="Switch a rule off; repeatable.")
+@click.option("--min-megapixels", type=float)
+@click.option("--file-types", help="Allowed MIME types, comma-separated (replaces the list).")
+@click.option("--licences", help="Allowed licence short names, comma-separated (replaces the list).")
+@click.option("--site-template", help="The template on file pages that holds the site ID.")
+@click.option("--site-pattern", help="A regular expression every site ID must match in full.")
+@click.option("--near-duplicate-distance", type=int, help="Largest perceptual-hash distance of near-duplicates.")
+@click.option("--preview", is_flag=True, help="Show what the change would do; save nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_appcontext
+def contest_rules(slug, enable, disable, min_megapixels, file_types, licences, site_template, site_pattern,
+                  near_duplicate_distance, preview, as_json) -> None:
+    """Show or change a contest's rules; a change checks every entry again and says what changed.
+
+    Rules: window, min_size, file_type, licence, own_work, site_id, duplicate, near_duplicate.
+    """
+    from dataclasses import replace
+
+    from .eligibility import load_settings, preview_settings, save_settings
+    from .rules import RULES, RuleSettingsError
+
+    unknown = [rule for rule in (*enable, *disable) if rule not in RULES]
+    if unknown:
+        raise click.BadParameter(f"unknown rule {unknown[0]!r}; the rules are {', '.join(RULES)}")
+
+    def split(text):
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+
+    with session_scope(database_url()) as session:
+        contest = _contest(session, slug)
+        current = load_settings(session, contest)
+        changes = {
+            "enabled": (current.enabled | set(enable)) - set(disable),
+            "min_megapixels": min_megapixels, "file_types": split(file_types) if file_types is not None else None,
+            "licences": split(licences) if licences is not None else None, "site_template": site_template,
+            "site_pattern": site_pattern, "near_duplicate_distance": near_duplicate_distance,
+        }
+        proposed = replace(current, **{name: value for name, value in changes.items() if value is not None})
+        report = None
+        try:
+            if preview:
+                report = preview_settings(session, contest, proposed)
+            elif proposed != current:
+                report = save_settings(session, contest, proposed, f"cli:{getpass.getuser()}")
+        except RuleSettingsError as error:
+            raise click.ClickException(str(error)) from None
+        shown = load_settings(session, contest) if not preview else proposed
+    data = {**shown.to_json(), "min_megapixels": shown.min_megapixels,
+            "saved": bool(report) and not preview, "report": report.as_dict() if report else None}
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    for rule in RULES:
+        click.echo(f"  [{'x' if rule in shown.enabled else ' '}] {rule}")
+    click.echo(f"  minimum {shown.min_megapixels:g} Mpx; file types {', '.join(shown.file_types)}")
+    click.echo(f"  licences {', '.join(shown.licences)}")
+    click.echo(f"  site ID template {shown.site_template or '(none)'}, pattern {shown.site_pattern}; "
+               f"near-duplicate distance {shown.near_duplicate_distance}")
+    if report:
+        click.echo(("Preview, nothing saved: " if preview else "Saved. ") + _report_line(report))
+
+
+def _report_line(report) -> str:
+    moved = ", ".join(f"{code} {before}→{after}" for code, (before, after) in report.reasons.items() if before != after)
+    return (f"{len(report.newly_failing)} entries newly fail, {len(report.newly_passing)} newly pass; "
+            f"{report.failing} of {report.checked} break a rule" + (f" ({moved})" if moved else "") + ".")
+
+
+@contest.command("sites")
+@click.argument("slug")
+@click.argument("csv_file", type=click.File("rb"))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@with_appcontext
+def contest_sites(slug: str, csv_file, as_json: bool) -> None:
+    """Import the national list of protected sites from CSV (ID, name, region; lat, lon, wikidata).
+
+    Good rows are imported, bad ones reported with their line; the exit status is 1 if any was bad.
+    """
+    from .eligibility import check_contest
+    from .sites import SiteListError, import_sites
+
+    data = csv_file.read()
+    with session_scope(database_url()) as session:
+        contest = _contest(session, slug)
+        try:
+            report = import_sites(session, contest, data, f"cli:{getpass.getuser()}")
+        except SiteListError as error:
+            raise click.ClickException(str(error)) from None
+        check_contest(session, contest)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"Sites: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+                   f"{report.not_in_file} kept though not in this file.")
+        for bad in report.bad_rows:
+            click.echo(f"  line {bad.line}: {bad.reason}", err=True)
+    if report.bad_rows:
+        raise SystemExit(1)
+
+
+@contest.command("file-pages")
+@click.argument("slug")
+@click.option("--all", "everything", is_flag=True, help="Read every file page again, not only new and flagged ones.")
+@with_appcontext
+def contest_file_pages(slug: str, everything: bool) -> None:
+    """Read the entries' file pages from Commons (their site IDs), then check the rules."""
+    from jobs.context import commons_client
+
+    config = settings()
+    try:
+        client = commons_client(config)
+    except CommonsError as error:
+        raise click.ClickException(str(error)) from None
+    with session_scope(database_url()) as session:
+        _read_file_pages_and_check(session, client, _contest(session, slug), everything=everything)
+
+
+def _read_file_pages_and_check(session, client, contest, *, everything: bool = False) -> None:
+    from .eligibility import check_contest
+    from .sites import fetch_wikitext, wikitext_wanted
+
+    wanted = wikitext_wanted(session, contest.id, everything=everything)
+    try:
+        with click.progressbar(length=len(wanted), label="File pages", show_pos=True) as bar:
+            fetch_wikitext(session, client, contest.id, wanted, on_progress=bar.update)
+    except CommonsError as error:
+        raise click.ClickException(f"{error} The pages read so far are kept.") from None
+    report = check_contest(session, contest)
+    click.echo(f"Rules: {report.checked - report.failing} of {report.checked} entries eligible by the rules.")
+
+
+@contest.command("decide")
+@click.argument("slug")
+@click.argument("pageid", type=int)
+@click.argument("action", type=click.Choice(["disqualify", "requalify", "clear"]))
+@click.option("--note", required=True, help="Why; the other organizers read it.")
+@with_appcontext
+def contest_decide(slug: str, pageid: int, action: str, note: str) -> None:
+    """Disqualify or requalify an entry by hand, whatever the rules say (``clear``: back to the rules)."""
+    from .eligibility import DecisionError, decide
+
+    with session_scope(database_url()) as session:
+        contest = _contest(session, slug)
+        try:
+            check = decide(session, contest, pageid, action, note, f"cli:{getpass.getuser()}")
+        except DecisionError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Entry {pageid}: {'eligible' if check.eligible else 'not eligible'}.")
+
+
+# --- Statistics: images in use, and the figures organizers report (issue 4) ---------------------
+
+
+def _fetch_global_usage(session, client, contest) -> None:
+    """How often each file is used on the wikis, for the statistics (counts younger than a day kept)."""
+    from .commons import GlobalUsageUnavailable
+    from .global_usage import fetch_global_usage, usage_due
+
+    due = usage_due(session, contest.id)
+    try:
+        with click.progressbar(length=len(due), label="Global usage", show_pos=True) as bar:
+            result = fetch_global_usage(session, client, due, on_batch=bar.update)
+    except GlobalUsageUnavailable as error:
+        click.echo(f"Global usage: skipped. {error}")
+        return
+    except CommonsError as error:
+        raise click.ClickException(f"{error} The usage fetched so far is kept: sync again later.") from None
+    click.echo(f"Global usage: {result.checked} files checked, {result.in_use} in use.")
+
+
+@contest.command("stats")
+@click.argument("slug")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_appcontext
+def contest_stats(slug: str, as_json: bool) -> None:
+    """The figures organizers report: uploads, uploaders, newcomers, images in use, sites."""
+    from .statistics import SHARES, as_json as statistics_json, contest_statistics, figure_label, figures
+
+    with session_scope(database_url()) as session:
+        stats = contest_statistics(session, _contest(session, slug))
+    if as_json:
+        click.echo(json.dumps(statistics_json(stats), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{stats.contest}: {stats.start.isoformat()} – {stats.end.isoformat()} ({stats.timezone})")
+    for key, value in figures(stats):
+        shown = "—" if value is None else (f"{value:.1%}" if key in SHARES else str(value))
+        click.echo(f"  {shown:>8}  {figure_label(key)}")
+    click.echo("  date        uploads  joiners")
+    for day in stats.days:
+        click.echo(f"  {day.date.isoformat()}  {day.uploads:>7}  {day.joiners:>7}")
 
 
 if __name__ == "__main__":  # pragma: no cover
