@@ -20,7 +20,7 @@ from typing import Sequence
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, case, func, or_, select
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from .models import utcnow
 from .models.entry import THUMB_DONE
@@ -131,7 +131,8 @@ def next_tasks(session: Session, user_id: int, round_id: int, limit: int = 1) ->
         _mine(user_id).where(Task.round_id == round_id, Task.value.is_(None))
         .order_by(Task.skipped_seq, votes_on_entry, Task.order_key, Task.id)
         .limit(max(1, min(limit, MAX_PREFETCH)))
-        .options(joinedload(Task.entry))
+        # A second query loads the entries of the few tasks kept: a join would touch every open task.
+        .options(selectinload(Task.entry))
     )
     return list(session.scalars(query))
 
@@ -247,7 +248,8 @@ def save_ranking(session: Session, user_id: int, round_id: int, task_ids: Sequen
         raise InvalidRanking(_("An entry appears twice in the ranking."))
     strangers = [i for i in ids if i not in mine]
     if strangers:
-        raise InvalidRanking(_("%(count)s of the ranked ids are not entries of yours in this round.", count=len(strangers)))
+        raise InvalidRanking(_("%(count)s of the ranked ids are not entries of yours in this round.",
+                               count=len(strangers)))
     needed = ballot_length(round_, len(mine))
     if len(ids) != needed:
         raise InvalidRanking(_("Place exactly %(needed)s entries, not %(given)s.", needed=needed, given=len(ids)))
