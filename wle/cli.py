@@ -134,12 +134,12 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.argument("revision", default="heads")
+@click.argument("revision", default="head")
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Migrate the database to the newest schema (or to REVISION)."""
     migrate.upgrade(settings().database_url, revision)
-    click.echo("Database schema is up to date." if revision == "heads" else f"Database at {revision}.")
+    click.echo("Database schema is up to date." if revision == "head" else f"Database at {revision}.")
 
 
 @db.command("downgrade")

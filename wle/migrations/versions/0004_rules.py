@@ -2,7 +2,7 @@
 file-page site IDs and perceptual hash.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-21 07:23:36.633902
 """
 
@@ -12,7 +12,7 @@ import wle.models.base
 
 
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Statistics: entries' usage on the wikis, previously pictured site IDs, an index for the figures.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-21 07:40:00
 """
 
@@ -11,7 +11,7 @@ import wle.models.base
 
 
 revision = '0005'
-down_revision = '0002'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

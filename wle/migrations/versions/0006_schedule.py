@@ -1,7 +1,7 @@
 """The periodic sync: each contest's interval, syncs of the changes only, thumbnail claims by job.
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 Create Date: 2026-11-21 08:00:00
 """
 
@@ -11,7 +11,7 @@ import wle.models.base
 
 
 revision = '0006'
-down_revision = '0002'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
