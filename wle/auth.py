@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -43,12 +44,12 @@ def normalize_username(name: str) -> str:
     if cleaned.lower().startswith("user:"):
         cleaned = cleaned[5:].strip()
     if not cleaned:
-        raise PeopleError("Give a Wikimedia username.")
+        raise PeopleError(_("Give a Wikimedia username."))
     if FORBIDDEN.search(cleaned):
-        raise PeopleError(f"“{cleaned}” cannot be a Wikimedia username: it contains # < > [ ] | {{ }} / "
-                          "or a control character.")
+        raise PeopleError(_("“%(name)s” cannot be a Wikimedia username: it contains # < > [ ] | { } / "
+                            "or a control character.", name=cleaned))
     if len(cleaned) > MAX_USERNAME:
-        raise PeopleError(f"A Wikimedia username has at most {MAX_USERNAME} characters.")
+        raise PeopleError(_("A Wikimedia username has at most %(max)s characters.", max=MAX_USERNAME))
     return cleaned[:1].upper() + cleaned[1:]
 
 
@@ -80,16 +81,16 @@ def user_from_identity(session: Session, identity: dict) -> User:
     """
     sub = str(identity.get("sub") or "").strip()
     if not sub:
-        raise LoginRefused("Wikimedia did not say who you are (the identity has no user id).")
+        raise LoginRefused(_("Wikimedia did not say who you are (the identity has no user id)."))
     try:
         name = normalize_username(str(identity.get("username") or ""))
     except PeopleError:
-        raise LoginRefused("Wikimedia did not give a usable username for your account.") from None
+        raise LoginRefused(_("Wikimedia did not give a usable username for your account.")) from None
     if identity.get("blocked"):
-        raise LoginRefused(
-            f"The account {name} is blocked on Wikimedia, so it cannot log in here. "
-            "If you think this is a mistake, ask the wiki's administrators."
-        )
+        raise LoginRefused(_(
+            "The account %(name)s is blocked on Wikimedia, so it cannot log in here. "
+            "If you think this is a mistake, ask the wiki's administrators.", name=name
+        ))
     user = session.scalar(select(User).where(User.wiki_sub == sub))
     holder = session.scalar(select(User).where(User.username == name))
     if user is None:
@@ -176,9 +177,9 @@ def remove_admin(session: Session, username: str, actor: User | str) -> User:
     """Take away someone's site admin rights; the last admin cannot be removed."""
     user = find_user(session, username)
     if user is None or not user.is_admin:
-        raise PeopleError(f"{normalize_username(username)} is not a site admin.")
+        raise PeopleError(_("%(name)s is not a site admin.", name=normalize_username(username)))
     if session.scalar(select(func.count()).select_from(User).where(User.is_admin.is_(True))) <= 1:
-        raise PeopleError(f"{user.username} is the last site admin; add another admin first.")
+        raise PeopleError(_("%(name)s is the last site admin; add another admin first.", name=user.username))
     user.is_admin = False
     record(session, actor, "admin.remove", user=user.username, user_id=user.id)
     return user
@@ -212,7 +213,7 @@ def remove_organizer(session: Session, contest: Contest, username: str, actor: U
     user = find_user(session, username)
     role = _organizer_role(session, contest, user) if user else None
     if role is None:
-        raise PeopleError(f"{normalize_username(username)} is not an organizer of this contest.")
+        raise PeopleError(_("%(name)s is not an organizer of this contest.", name=normalize_username(username)))
     session.delete(role)
     record(session, actor, "organizer.remove", contest_id=contest.id, user=user.username, user_id=user.id)
     session.flush()

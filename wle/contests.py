@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -50,27 +51,28 @@ def validate(form: ContestForm) -> ContestForm:
     """Return the form with normalized values, or raise ContestError naming every problem."""
     problems = []
     if not SLUG.match(form.slug or ""):
-        problems.append("The slug must be 1–64 lower-case letters, digits or dashes, starting with a letter or digit.")
+        problems.append(_("The slug must be 1–64 lower-case letters, digits or dashes, "
+                          "starting with a letter or digit."))
     name = (form.name or "").strip()
     if not name or len(name) > 255:
-        problems.append("The name must be 1–255 characters.")
+        problems.append(_("The name must be 1–255 characters."))
     categories = list(dict.fromkeys(normalize_category(c) for c in form.categories if c and c.strip()))
     if not categories:
-        problems.append("Give at least one Commons category.")
+        problems.append(_("Give at least one Commons category."))
     if any(len(c) > 255 or any(ch in c for ch in "#<>[]|{}") for c in categories):
-        problems.append("A category name is too long or has a character Commons does not allow (# < > [ ] | { }).")
+        problems.append(_("A category name is too long or has a character Commons does not allow (# < > [ ] | { })."))
     try:
         zone = ZoneInfo(form.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        problems.append(f"Unknown time zone {form.timezone!r}; use a name such as Asia/Almaty.")
+        problems.append(_("Unknown time zone %(zone)s; use a name such as Asia/Almaty.", zone=repr(form.timezone)))
         zone = None
     starts_at, ends_at = form.starts_at, form.ends_at
     if zone is not None:
         starts_at, ends_at = (_in_zone(d, zone) for d in (starts_at, ends_at))
         if starts_at >= ends_at:
-            problems.append("The upload window must end after it starts.")
+            problems.append(_("The upload window must end after it starts."))
     if not 0 <= form.min_megapixels <= 1000:
-        problems.append("The minimum megapixels must be between 0 and 1000.")
+        problems.append(_("The minimum megapixels must be between 0 and 1000."))
     if problems:
         raise ContestError(" ".join(problems))
     return ContestForm(form.slug, name, categories, starts_at, ends_at, form.timezone, float(form.min_megapixels))
@@ -84,7 +86,7 @@ def _in_zone(moment: datetime, zone: ZoneInfo) -> datetime:
 def create_contest(session: Session, form: ContestForm) -> Contest:
     form = validate(form)
     if session.scalar(select(Contest.id).where(Contest.slug == form.slug)) is not None:
-        raise ContestError(f"A contest with the slug {form.slug!r} exists already.")
+        raise ContestError(_("A contest with the slug %(slug)s exists already.", slug=repr(form.slug)))
     contest = Contest(
         slug=form.slug,
         name=form.name,

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Sequence
 
+from flask_babel import gettext as _
 from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .assignment import AssignmentError, Moves, assign, rebalance
+from .assignment import AssignmentError, Moves, assign, entry_label, juror_label, rebalance
 from .eligibility import check_contest, check_state, eligible_entries_query
 from .models import Contest, Entry, User, utcnow
 from .models.jury import CLOSED, DRAFT, KINDS, OPEN, RANKING, Round, RoundEntry, RoundJuror, Task
@@ -53,9 +54,10 @@ class CloseNeedsConfirmation(RoundError):
     def __init__(self, summary: CloseSummary):
         self.summary = summary
         super().__init__(
-            f"{summary.open_tasks} tasks have no vote yet ({len(summary.jurors_behind)} jurors are not done; "
-            f"{summary.entries_below_quorum} entries have fewer votes than the quorum). Close anyway only if "
-            "you mean to: their entries are judged on the votes cast."
+            _("%(tasks)s tasks have no vote yet (%(jurors)s jurors are not done; %(entries)s entries have "
+              "fewer votes than the quorum). Close anyway only if you mean to: their entries are judged on the "
+              "votes cast.", tasks=summary.open_tasks, jurors=len(summary.jurors_behind),
+              entries=summary.entries_below_quorum)
         )
 
 
@@ -101,18 +103,18 @@ def validate_form(form: RoundForm) -> RoundForm:
     """Return the form with normalized values, or raise RoundError naming every problem."""
     problems = []
     if form.kind not in KINDS:
-        problems.append(f"The kind of round must be one of {', '.join(KINDS)}.")
+        problems.append(_("The kind of round must be one of %(kinds)s.", kinds=', '.join(KINDS)))
     if not isinstance(form.quorum, int) or not 1 <= form.quorum <= MAX_QUORUM:
-        problems.append(f"The quorum (jurors per entry) must be a whole number from 1 to {MAX_QUORUM}.")
+        problems.append(_("The quorum (jurors per entry) must be a whole number from 1 to %(max)s.", max=MAX_QUORUM))
     name = (form.name or "").strip()
     if len(name) > 255:
-        problems.append("The name must be at most 255 characters.")
+        problems.append(_("The name must be at most 255 characters."))
     rank_top = form.rank_top
     if rank_top is not None:
         if form.kind != RANKING:
-            problems.append("Only ranking rounds have a top N.")
+            problems.append(_("Only ranking rounds have a top N."))
         elif not isinstance(rank_top, int) or rank_top < 1:
-            problems.append("The top N of a ranking round must be a whole number of at least 1.")
+            problems.append(_("The top N of a ranking round must be a whole number of at least 1."))
     if problems:
         raise RoundError(" ".join(problems))
     return RoundForm(form.kind, form.quorum, name, rank_top)
@@ -141,7 +143,7 @@ def create_round(session: Session, contest: Contest, actor, form: RoundForm,
     number = last.number + 1 if last else 1
     if last is None:
         if rule is not None:
-            raise RoundError("The first round takes all eligible entries; a selection rule applies from round 2.")
+            raise RoundError(_("The first round takes all eligible entries; a selection rule applies from round 2."))
         if check_state(session, contest).unchecked:
             check_contest(session, contest)  # entries synced since the last check must be judged by the rules too
         entry_ids = list(session.scalars(eligible_entries_query(contest).with_only_columns(Entry.id).order_by(Entry.id)))
@@ -149,16 +151,24 @@ def create_round(session: Session, contest: Contest, actor, form: RoundForm,
         source = None
     else:
         if last.state != CLOSED:
-            raise RoundError(f"Round {last.number} is {last.state}: close it before creating round {number}.")
+            raise RoundError(
+                _("Round %(number)s is draft: close it before creating round %(next)s.",
+                  number=last.number, next=number)
+                if last.state == DRAFT else
+                _("Round %(number)s is open: close it before creating round %(next)s.",
+                  number=last.number, next=number))
         if rule is None:
-            raise RoundError(f"Choose which entries of round {last.number} go on to round {number}.")
+            raise RoundError(_("Choose which entries of round %(number)s go on to round %(next)s.",
+                               number=last.number, next=number))
         entry_ids = _still_eligible(session, contest, select_entries(results(session, last), rule))
         selection = {"source": "round", "round": last.number, **rule.as_record(), "kept": len(entry_ids)}
         source = last.id
     if not entry_ids:
-        raise RoundError("This round would have no entries." if last is None else
-                         f"The rule keeps no entries of round {last.number}; choose a lower threshold.")
-    round_ = Round(contest_id=contest.id, number=number, name=form.name or f"Round {number}", kind=form.kind,
+        raise RoundError(_("This round would have no entries.") if last is None else
+                         _("The rule keeps no entries of round %(number)s; choose a lower threshold.",
+                           number=last.number))
+    name = form.name or _("Round %(number)s", number=number)  # a default in the organizer's language
+    round_ = Round(contest_id=contest.id, number=number, name=name, kind=form.kind,
                    quorum=form.quorum, rank_top=form.rank_top, state=DRAFT, selection=selection)
     session.add(round_)
     session.flush()
@@ -189,7 +199,7 @@ def update_round(session: Session, round_: Round, actor, form: RoundForm) -> Rou
     """Change a draft round's kind, quorum, name or top N."""
     _lock(session, round_)
     if round_.state != DRAFT:
-        raise RoundError("Only a draft round can change its kind or name; an open round can change its quorum.")
+        raise RoundError(_("Only a draft round can change its kind or name; an open round can change its quorum."))
     form = validate_form(form)
     before = {"kind": round_.kind, "quorum": round_.quorum, "name": round_.name, "rank_top": round_.rank_top}
     round_.kind, round_.quorum, round_.rank_top = form.kind, form.quorum, form.rank_top
@@ -212,7 +222,7 @@ def user_by_name(session: Session, username: str) -> User:
     """The user with this Wikimedia username, created if they never logged in."""
     name = normalize_username(username)
     if not name or len(name) > 255 or USERNAME_FORBIDDEN.search(name):
-        raise RoundError(f"{username!r} is not a valid Wikimedia username.")
+        raise RoundError(_("%(name)s is not a valid Wikimedia username.", name=repr(username)))
     user = session.scalar(select(User).where(User.username == name))
     if user is None:
         user = User(username=name)
@@ -254,7 +264,7 @@ def add_juror(session: Session, round_: Round, actor, username: str) -> User:
     user = user_by_name(session, username)
     existing = session.get(RoundJuror, (round_.id, user.id))
     if existing is not None and existing.active:
-        raise RoundError(f"{user.username} is a juror of this round already.")
+        raise RoundError(_("%(name)s is a juror of this round already.", name=user.username))
     _activate(session, round_, user, existing)
     moves = _rebalance(session, round_) if round_.state == OPEN else None
     audit.record(session, actor, "round.juror_add", contest_id=round_.contest_id, round=round_.number,
@@ -270,7 +280,7 @@ def remove_juror(session: Session, round_: Round, actor, username: str) -> None:
     juror = session.scalar(select(RoundJuror).join(User).where(
         RoundJuror.round_id == round_.id, User.username == name, RoundJuror.removed_at.is_(None)))
     if juror is None:
-        raise RoundError(f"{name} is not a juror of this round.")
+        raise RoundError(_("%(name)s is not a juror of this round.", name=name))
     _deactivate(session, round_, juror)
     moves = _rebalance(session, round_) if round_.state == OPEN else None
     audit.record(session, actor, "round.juror_remove", contest_id=round_.contest_id, round=round_.number,
@@ -282,7 +292,7 @@ def change_quorum(session: Session, round_: Round, actor, quorum: int) -> None:
     _lock(session, round_)
     _refuse_closed(round_)
     if not isinstance(quorum, int) or not 1 <= quorum <= MAX_QUORUM:
-        raise RoundError(f"The quorum (jurors per entry) must be a whole number from 1 to {MAX_QUORUM}.")
+        raise RoundError(_("The quorum (jurors per entry) must be a whole number from 1 to %(max)s.", max=MAX_QUORUM))
     before = round_.quorum
     round_.quorum = quorum
     moves = _rebalance(session, round_) if round_.state == OPEN else None
@@ -316,12 +326,16 @@ def open_round(session: Session, round_: Round, actor) -> int:
     """Open a draft round: create every task up front. Return how many tasks were created."""
     _lock(session, round_)
     if round_.state != DRAFT:
-        raise RoundError(f"Round {round_.number} is {round_.state}; only a draft round can be opened.")
+        raise RoundError(
+            _("Round %(number)s is open; only a draft round can be opened.", number=round_.number)
+            if round_.state == OPEN else
+            _("Round %(number)s is closed; only a draft round can be opened.", number=round_.number))
     jurors = [rj.user_id for rj in jurors_of(session, round_)]
     if not jurors:
-        raise RoundError("Add jurors before opening the round.")
+        raise RoundError(_("Add jurors before opening the round."))
     if round_.quorum > len(jurors):
-        raise RoundError(f"The quorum is {round_.quorum} jurors per entry, but the round has {len(jurors)} jurors.")
+        raise RoundError(_("The quorum is %(quorum)s jurors per entry, but the round has %(jurors)s jurors.",
+                           quorum=round_.quorum, jurors=len(jurors)))
     entries = _entries_with_exclusions(session, round_, jurors)
     try:
         tasks = assign(entries, jurors, round_.quorum, seed=round_.id)
@@ -351,7 +365,7 @@ def _rebalance(session: Session, round_: Round) -> Moves:
         deleted = session.execute(delete(Task).where(Task.id.in_(chunk), Task.value.is_(None))).rowcount
         if deleted != len(chunk):
             # A juror voted on one of these tasks since we read them: their vote must stay.
-            raise RoundError("A juror voted while the tasks were being moved; nothing was changed. Try again.")
+            raise RoundError(_("A juror voted while the tasks were being moved; nothing was changed. Try again."))
     _insert_tasks(session, round_, moves.create)
     return moves
 
@@ -389,7 +403,8 @@ def _describe(session: Session, error: AssignmentError) -> str:
         if error.short else {}
     names = dict(session.execute(select(User.id, User.username).where(User.id.in_(list(error.loads)))).all()) \
         if error.loads else {}
-    return error.describe(entry_name=lambda e: titles.get(e, f"entry {e}"), juror_name=lambda j: names.get(j, f"juror {j}"))
+    return error.describe(entry_name=lambda e: titles.get(e) or entry_label(e),
+                          juror_name=lambda j: names.get(j) or juror_label(j))
 
 
 # -- watching and closing ---------------------------------------------------------------------
@@ -430,7 +445,10 @@ def close_round(session: Session, round_: Round, actor, confirm: bool = False) -
     (carrying the summary to show) unless `confirm` is given."""
     _lock(session, round_)
     if round_.state != OPEN:
-        raise RoundError(f"Round {round_.number} is {round_.state}; only an open round can be closed.")
+        raise RoundError(
+            _("Round %(number)s is draft; only an open round can be closed.", number=round_.number)
+            if round_.state == DRAFT else
+            _("Round %(number)s is closed; only an open round can be closed.", number=round_.number))
     summary = close_summary(session, round_)
     if summary.open_tasks and not confirm:
         raise CloseNeedsConfirmation(summary)
@@ -451,7 +469,8 @@ def _lock(session: Session, round_: Round) -> None:
 
 def _refuse_closed(round_: Round) -> None:
     if round_.state == CLOSED:
-        raise RoundError(f"Round {round_.number} is closed; its jurors and quorum can no longer change.")
+        raise RoundError(_("Round %(number)s is closed; its jurors and quorum can no longer change.",
+                           number=round_.number))
 
 
 def _chunks(items: list, size: int = 500):

@@ -55,8 +55,8 @@ class DueSync:
 def check_interval(minutes: int) -> int:
     if minutes not in INTERVAL_CHOICES:
         choices = ", ".join(map(str, INTERVAL_CHOICES))
-        raise ScheduleError(_("The sync interval must be one of %(choices)s minutes (0: no automatic sync), not %(minutes)s.",
-                              choices=choices, minutes=minutes))
+        raise ScheduleError(_("The sync interval must be one of %(choices)s minutes (0: no automatic sync), "
+                              "not %(minutes)s.", choices=choices, minutes=minutes))
     return minutes
 
 

@@ -19,7 +19,7 @@ from rq.scheduler import SCHEDULER_LOCKING_KEY_TEMPLATE
 from sqlalchemy import select
 
 from jobs.runner import QUEUE_NAME, JobRunner
-from jobs.scheduler import SYNC_TIMEOUT
+from jobs.sync import SYNC_TIMEOUT
 from jobs.sync import sync_contest
 from jobs.thumbnails import make_entry_thumbnails
 from tests.conftest import DATABASES, REDIS_URL

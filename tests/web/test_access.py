@@ -16,7 +16,8 @@ from sqlalchemy import select
 from wle.app import create_app
 from wle.auth import add_organizer
 from wle.models import Contest, User
-from wle.models.jury import Round, RoundJuror
+from wle import rounds
+from wle.models.jury import Round, RoundJuror, Task
 from wle.thumbnails import thumbnail_path
 
 from tests.factories import make_contest
@@ -27,6 +28,7 @@ ANYONE = "anyone"
 LOGGED_IN = "logged in"  # any logged-in user
 ORGANIZER = "organizer"  # organizers of the route's contest, and site admins
 ADMIN = "admin"  # site admins only
+JUROR = "juror"  # the active jurors of the route's round (not admins: judging is personal work)
 
 EXPECTED: dict[tuple[str, str], str] = {
     ("static", "GET"): ANYONE,
@@ -72,6 +74,55 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("statistics.export_wikitext", "GET"): ORGANIZER,
     ("statistics.upload_previously_pictured", "POST"): ORGANIZER,
     ("statistics.clear_previously_pictured_list", "POST"): ORGANIZER,
+    # The jury, as the organizers run it (wle.web.rounds, wle.web.winners), and the public winners page.
+    ("rounds.index", "GET"): ORGANIZER,
+    ("rounds.new", "GET"): ORGANIZER,
+    ("rounds.new", "POST"): ORGANIZER,
+    ("rounds.show", "GET"): ORGANIZER,
+    ("rounds.update", "POST"): ORGANIZER,
+    ("rounds.add_juror", "POST"): ORGANIZER,
+    ("rounds.remove_juror", "POST"): ORGANIZER,
+    ("rounds.quorum", "POST"): ORGANIZER,
+    ("rounds.open", "POST"): ORGANIZER,
+    ("rounds.close_page", "GET"): ORGANIZER,
+    ("rounds.close", "POST"): ORGANIZER,
+    ("rounds.results_page", "GET"): ORGANIZER,
+    ("rounds.api_list", "GET"): ORGANIZER,
+    ("rounds.api_create", "POST"): ORGANIZER,
+    ("rounds.api_show", "GET"): ORGANIZER,
+    ("rounds.api_update", "POST"): ORGANIZER,
+    ("rounds.api_open", "POST"): ORGANIZER,
+    ("rounds.api_close", "POST"): ORGANIZER,
+    ("rounds.api_add_juror", "POST"): ORGANIZER,
+    ("rounds.api_set_jurors", "PUT"): ORGANIZER,
+    ("rounds.api_remove_juror", "POST"): ORGANIZER,
+    ("rounds.api_quorum", "POST"): ORGANIZER,
+    ("rounds.api_preview", "GET"): ORGANIZER,
+    ("rounds.api_results", "GET"): ORGANIZER,
+    ("winners.page", "GET"): ORGANIZER,
+    ("winners.save", "POST"): ORGANIZER,
+    ("winners.publish", "POST"): ORGANIZER,
+    ("winners.unpublish", "POST"): ORGANIZER,
+    ("winners.export", "GET"): ORGANIZER,
+    ("winners.api_winners", "GET"): ORGANIZER,
+    ("winners.api_set_winners", "PUT"): ORGANIZER,
+    ("winners.api_suggestions", "GET"): ORGANIZER,
+    ("winners.api_publish", "POST"): ORGANIZER,
+    ("winners.api_unpublish", "POST"): ORGANIZER,
+    ("public.winners", "GET"): ANYONE,  # 404 until published
+    ("public.thumbnail", "GET"): ANYONE,  # only a published winner's
+    # The jurors' pages and API (wle.web.judging).
+    ("judging.index", "GET"): LOGGED_IN,  # the rounds one judges: none for most people
+    ("language.choose", "POST"): ANYONE,  # the header's language switcher
+    ("judging.api_rounds", "GET"): LOGGED_IN,
+    ("judging.round_page", "GET"): JUROR,
+    ("judging.api_next", "GET"): JUROR,
+    ("judging.api_vote", "POST"): JUROR,
+    ("judging.api_skip", "POST"): JUROR,
+    ("judging.api_previous", "GET"): JUROR,
+    ("judging.api_progress", "GET"): JUROR,
+    ("judging.api_ranking", "GET"): JUROR,
+    ("judging.api_save_ranking", "PUT"): JUROR,
 }
 
 # The roles, and which kinds of route each may use (for the matrix's contest, "ours").
@@ -81,6 +132,8 @@ ROLES = {
     "organizer of another contest": {ANYONE, LOGGED_IN},
     "organizer": {ANYONE, LOGGED_IN, ORGANIZER},
     "admin": {ANYONE, LOGGED_IN, ORGANIZER, ADMIN},
+    "juror of another round": {ANYONE, LOGGED_IN},
+    "juror": {ANYONE, LOGGED_IN, JUROR},
 }
 
 
@@ -93,6 +146,8 @@ class World:
     people: dict[str, User | None]
     pageid: int
     thumb_key: str
+    round_id: int = 0  # the jurors' routes: a round of a third contest, and one task of its juror
+    task_id: int = 0
 
 
 @pytest.fixture
@@ -106,6 +161,8 @@ def world(session, settings) -> World:
         "organizer of another contest": User(username="Their Organizer", wiki_sub="2"),
         "organizer": User(username="Our Organizer", wiki_sub="3"),
         "admin": User(username="Admin", wiki_sub="4", is_admin=True),
+        "juror of another round": User(username="Their Juror", wiki_sub="5"),
+        "juror": User(username="Our Juror", wiki_sub="6"),
     }
     session.add_all(user for user in people.values() if user)
     session.flush()
@@ -115,7 +172,21 @@ def world(session, settings) -> World:
     path = thumbnail_path(settings.media_dir, entry.thumb_key, "grid")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"RIFF....WEBP")
-    return World(ours, theirs, people, entry.pageid, entry.thumb_key)
+    judged = make_contest(session, "wle-judged")
+    judged_round = open_round_of(session, judged, "Our Juror")
+    open_round_of(session, theirs, "Their Juror")
+    session.commit()
+    task_id = session.scalar(select(Task.id).where(Task.round_id == judged_round.id))
+    return World(ours, theirs, people, entry.pageid, entry.thumb_key, judged_round.id, task_id)
+
+
+def open_round_of(session, contest: Contest, juror: str) -> Round:
+    """An open rating round of one entry, judged by ``juror``."""
+    make_entry(session, contest, credit="Own work")
+    round_ = rounds.create_round(session, contest, "test", rounds.RoundForm(kind="rating", quorum=1))
+    rounds.set_jurors(session, round_, "test", [juror])
+    rounds.open_round(session, round_, "test")
+    return round_
 
 
 # A value for each URL argument, given the world.
@@ -126,6 +197,9 @@ ARGUMENTS = {
     "size": lambda world: "grid",
     "filename": lambda world: "css/style.css",
     "table": lambda world: "daily",
+    "number": lambda world: 1,  # a round's number in the contest
+    "round_id": lambda world: world.round_id,
+    "task_id": lambda world: world.task_id,
 }
 
 

@@ -57,7 +57,7 @@ def test_the_page_shows_the_figures_the_tables_and_the_chart_data(client, contes
     assert "wle-2024-np" in html  # which earlier contest counts as "pictured before"
     # No inline script: the chart is drawn by a static file.
     assert re.findall(r"<script[^>]*>", html) == [
-        '<script src="/static/js/statistics-chart.js" defer>']
+        '<script src="/static/js/language.js" defer>', '<script src="/static/js/statistics-chart.js" defer>']
     for table in ("figures", "daily", "uploaders", "regions", "sites"):
         assert f'href="/contests/{SLUG}/statistics/{table}.csv"' in html
 

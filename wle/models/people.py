@@ -25,6 +25,8 @@ class User(Base):
     wiki_sub: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Site admins create contests and name their organizers.
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The interface language the user chose (a code of wle.web.language.LANGUAGES); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     roles: Mapped[list[ContestRole]] = relationship(back_populates="user", cascade="all, delete-orphan")

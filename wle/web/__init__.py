@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, g
 from flask_babel import Babel
 from flask_wtf import CSRFProtect
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..db import session_factory
 
-LANGUAGES = ("en", "kk", "ru")
-
 csrf = CSRFProtect()
 
 
 def select_locale() -> str:
-    if not has_request_context():  # the CLI: an app context, no request
-        return "en"
-    return request.accept_languages.best_match(LANGUAGES) or "en"
+    """The request's language: the user's choice, the session's, the browser's, English."""
+    from .language import select_locale  # the languages and the switcher live there
+
+    return select_locale()
 
 
 babel = Babel()  # bound to the app, with select_locale, in create_app
@@ -38,12 +38,17 @@ def db() -> Session:
 def _close_db(_exc) -> None:
     session = g.pop("db", None)
     if session is not None:
-        session.rollback()  # whatever the view did not commit is dropped
-        session.close()
+        try:
+            session.rollback()  # whatever the view did not commit is dropped
+        except SQLAlchemyError:
+            session.invalidate()  # the database cut the connection (a restart): the pool drops it
+        finally:
+            session.close()
 
 
 def register(app: Flask) -> None:
-    from . import api, auth, contests, errors, health, media, people, review, statistics
+    from . import api, auth, contests, errors, health, judging, media, people, review, statistics
+    from . import language, public, rounds, winners
 
     app.teardown_appcontext(_close_db)
     app.register_blueprint(csrf.exempt(health.bp))  # /healthz, /readyz: no login, no CSRF
@@ -55,4 +60,9 @@ def register(app: Flask) -> None:
     app.register_blueprint(media.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(statistics.bp)
+    app.register_blueprint(judging.bp)
+    app.register_blueprint(rounds.bp)
+    app.register_blueprint(winners.bp)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(language.bp)
     errors.register(app)

@@ -13,7 +13,8 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, FloatField, StringField, TextAreaField
+from wtforms import DateTimeLocalField, FloatField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..contests import ContestForm
@@ -95,3 +96,31 @@ class NewContestForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something (e.g. "Sync now"): nothing to type, but a CSRF token."""
+
+
+# --- The periodic sync (issue 5) ---
+
+INTERVAL_LABELS = {
+    0: _l("Off: only when someone presses “Sync now”"),
+    15: _l("Every 15 minutes"),
+    30: _l("Every 30 minutes"),
+    60: _l("Every hour"),
+    120: _l("Every 2 hours"),
+    360: _l("Every 6 hours"),
+    720: _l("Every 12 hours"),
+    1440: _l("Once a day"),
+}
+
+
+class SyncScheduleForm(FlaskForm):
+    """How often the contest is synced on its own during its upload window (``wle.schedule``)."""
+
+    interval = SelectField(
+        _l("Automatic sync"),
+        coerce=int,
+        choices=[SelectChoice(str(minutes), label) for minutes, label in INTERVAL_LABELS.items()],
+        validate_choice=True,
+        description=_l("During the upload window and a grace period after it. Most automatic syncs ask Commons "
+                       "only for the files added since the last one; once a day the whole categories are read."),
+    )
+
