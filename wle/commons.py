@@ -82,6 +82,10 @@ class FileTooLarge(CommonsError):
     """A download was larger than the caller allows."""
 
 
+class GlobalUsageUnavailable(CommonsError):
+    """The wiki does not know ``prop=globalusage`` (the GlobalUsage extension, which Commons has)."""
+
+
 @dataclass(frozen=True)
 class CommonsFile:
     """One file of a category, as the jury needs it. Texts are plain (HTML stripped)."""
@@ -186,7 +190,11 @@ class CommonsClient:
         query, needs a request per 50 files for the history (imageinfo does not say which files
         have one), and reads two states of a category that may change in between.
         """
-        params = {
+        yield from self._file_batches(self._listing_params(category))
+
+    def _listing_params(self, category: str) -> dict[str, str]:
+        """A category's files with their imageinfo, 500 a request (see ``category_files``)."""
+        return {
             "generator": "categorymembers",
             "gcmtitle": _category_title(category),
             "gcmtype": "file",
@@ -197,6 +205,9 @@ class CommonsClient:
             "iiurlwidth": str(self.thumb_width),
             "iiextmetadatafilter": "|".join(EXTMETADATA_FIELDS),
         }
+
+    def _file_batches(self, params: dict[str, str]) -> Iterator[list[CommonsFile]]:
+        """Follow a listing to its end: one list of files per complete batch of the API."""
         pages: dict[int, dict] = {}
         continuation: dict[str, str] = {}
         while True:
@@ -383,6 +394,11 @@ class CommonsClient:
         continuation: dict[str, str] = {}
         while True:
             answer = self._query({**params, **continuation})
+            if "globalusage" in json.dumps(_as(answer.get("warnings", {}), dict, "the warnings").get("query", "")):
+                raise GlobalUsageUnavailable(
+                    "This wiki does not say where its files are used: prop=globalusage needs the GlobalUsage "
+                    "extension, which Commons has. The images-in-use figure stays unknown."
+                )
             for page in _field(_field(answer, "query", dict, where), "pages", list, where):
                 page = _as(page, dict, f"a page in {where}")
                 pageid = _field(page, "pageid", int, f"a page in {where}")
@@ -451,6 +467,31 @@ class CommonsClient:
         if absent:
             raise MalformedAnswer(f"Commons gave no wikitext for page ids {absent} in {where}.")
         return pages
+
+    # --- The files added to a category lately, for the periodic sync (issue 5) ---
+
+    def category_files_added_since(self, category: str, since: datetime) -> Iterator[list[CommonsFile]]:
+        """The files put in a category at or after ``since``, in batches like ``category_files``.
+
+        ``gcmsort=timestamp`` orders a category's members by when they were put in it, and
+        ``gcmstart`` skips those put there before: a sync of what changed costs a request or two
+        instead of a walk of the whole category. The API ignores ``gcmtype`` with this sort, so
+        ``gcmnamespace=6`` keeps the files. Files that left the category or were deleted, new
+        versions and edited descriptions of files already in it do not show: only a walk of the
+        whole category notices those.
+        """
+        if since.tzinfo is None:
+            raise ValueError("Give the moment as an aware datetime (UTC), not a naive one.")
+        params = self._listing_params(category)
+        del params["gcmtype"]
+        params.update(
+            gcmnamespace="6",
+            gcmsort="timestamp",
+            gcmdir="newer",
+            gcmstart=since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+        return self._file_batches(params)
+
 
 # --- Answers: decoding, merging, parsing. Pure functions over the decoded JSON. ---
 
