@@ -182,14 +182,15 @@ def test_a_jury_from_judging_to_published_winners(browser, live_server, session,
     assert session.get(Task, first).skipped_seq == 1
     phone.close()
 
-    # --- The juror at a desktop, with the keyboard only ---
-    desktop = browser.new_context(viewport={"width": 1280, "height": 800})
+    # --- The juror at a desktop, with the keyboard only, in Kazakh (the browser's language) ---
+    desktop = browser.new_context(viewport={"width": 1280, "height": 800}, locale="kk-KZ")
     page = desktop.new_page()
     requested, console = [], []
     page.on("request", lambda request: requested.append(request.url))
     page.on("console", lambda message: console.append(message.text))
     log_in(page, base, JUROR, judging)
     page.wait_for_selector("#judge-picture img")
+    assert page.get_attribute("html", "lang") == "kk"
     data = json.loads(page.text_content("#judge-data"))
     a, b, c, d, e = (task["task"] for task in data["tasks"])
     assert shown(page) == a
@@ -250,7 +251,7 @@ def test_a_jury_from_judging_to_published_winners(browser, live_server, session,
     page.wait_for_function(f"() => document.querySelector('#judge-picture').dataset.task === '{e}'")
     press(page, "1")
     page.wait_for_function("() => document.getElementById('save-state').dataset.state === 'waiting'")
-    assert "not saved yet" in page.text_content("#save-state")
+    assert "әлі сақталмады" in page.text_content("#save-state")  # "not saved yet", in Kazakh
     screenshot(page, "juror-not-saved")
     page.wait_for_function("() => document.getElementById('save-state').dataset.state === 'saved'", timeout=15_000)
     assert len(failures) == 2
