@@ -143,7 +143,7 @@ def test_jurors_are_added_by_username_before_they_ever_log_in(session):
     names = [rj.user.username for rj in rounds.jurors_of(session, round_)]
     assert names == ["Alice smith", "Bob"]
     assert session.scalar(select(User).where(User.username == "Alice smith")).wiki_sub is None
-    with pytest.raises(RoundError, match="not a valid Wikimedia username"):
+    with pytest.raises(RoundError, match="cannot be a Wikimedia username"):
         rounds.add_juror(session, round_, actor, "Bad|Name")
     with pytest.raises(RoundError, match="already"):
         rounds.add_juror(session, round_, actor, "bob")

@@ -35,14 +35,20 @@ class LoginRefused(PeopleError):
     """The identity cannot log in (blocked, or not usable); the message says why."""
 
 
-def normalize_username(name: str) -> str:
+def canonical_username(name: str) -> str:
     """A username as MediaWiki writes it: spaces not underscores, the first letter in capitals.
 
-    Raises PeopleError for what can never be a Wikimedia username.
+    No checks: for matching names (an uploader to a juror); ``normalize_username`` also validates.
     """
     cleaned = re.sub(r"\s+", " ", (name or "").replace("_", " ")).strip()
     if cleaned.lower().startswith("user:"):
         cleaned = cleaned[5:].strip()
+    return cleaned[:1].upper() + cleaned[1:]
+
+
+def normalize_username(name: str) -> str:
+    """The canonical form of a username; PeopleError for what can never be a Wikimedia username."""
+    cleaned = canonical_username(name)
     if not cleaned:
         raise PeopleError(_("Give a Wikimedia username."))
     if FORBIDDEN.search(cleaned):
@@ -50,7 +56,7 @@ def normalize_username(name: str) -> str:
                             "or a control character.", name=cleaned))
     if len(cleaned) > MAX_USERNAME:
         raise PeopleError(_("A Wikimedia username has at most %(max)s characters.", max=MAX_USERNAME))
-    return cleaned[:1].upper() + cleaned[1:]
+    return cleaned
 
 
 def find_user(session: Session, username: str) -> User | None:

@@ -19,7 +19,6 @@ Which entries a round takes:
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Sequence
@@ -30,13 +29,13 @@ from sqlalchemy.orm import Session
 
 from . import audit
 from .assignment import AssignmentError, Moves, assign, entry_label, juror_label, rebalance
+from .auth import PeopleError, add_person, canonical_username
 from .eligibility import check_contest, check_state, eligible_entries_query
 from .models import Contest, Entry, User, utcnow
 from .models.jury import CLOSED, DRAFT, KINDS, OPEN, RANKING, Round, RoundEntry, RoundJuror, Task
 from .tally import SelectionPreview, SelectionRule, preview, results, select_entries
 
 MAX_QUORUM = 100
-USERNAME_FORBIDDEN = re.compile(r"[#<>\[\]|{}\n\r\t]")
 
 
 class RoundError(ValueError):
@@ -211,24 +210,12 @@ def update_round(session: Session, round_: Round, actor, form: RoundForm) -> Rou
 
 # -- jurors --------------------------------------------------------------------------------------
 
-def normalize_username(name: str) -> str:
-    """A Wikimedia username as MediaWiki writes it: spaces, not underscores; a capital first letter."""
-    name = re.sub(r"^\s*user\s*:\s*", "", name or "", flags=re.IGNORECASE)
-    name = re.sub(r"[\s_]+", " ", name).strip()
-    return name[:1].upper() + name[1:]
-
-
 def user_by_name(session: Session, username: str) -> User:
     """The user with this Wikimedia username, created if they never logged in."""
-    name = normalize_username(username)
-    if not name or len(name) > 255 or USERNAME_FORBIDDEN.search(name):
-        raise RoundError(_("%(name)s is not a valid Wikimedia username.", name=repr(username)))
-    user = session.scalar(select(User).where(User.username == name))
-    if user is None:
-        user = User(username=name)
-        session.add(user)
-        session.flush()
-    return user
+    try:
+        return add_person(session, username)
+    except PeopleError as error:
+        raise RoundError(str(error)) from None
 
 
 def jurors_of(session: Session, round_: Round, active_only: bool = True) -> list[RoundJuror]:
@@ -276,7 +263,7 @@ def remove_juror(session: Session, round_: Round, actor, username: str) -> None:
     """Remove a juror; in an open round their open tasks go to the others and their votes are kept."""
     _lock(session, round_)
     _refuse_closed(round_)
-    name = normalize_username(username)
+    name = canonical_username(username)
     juror = session.scalar(select(RoundJuror).join(User).where(
         RoundJuror.round_id == round_.id, User.username == name, RoundJuror.removed_at.is_(None)))
     if juror is None:
@@ -373,12 +360,12 @@ def _rebalance(session: Session, round_: Round) -> Moves:
 def _entries_with_exclusions(session: Session, round_: Round, jurors: Sequence[int]) -> dict[int, set[int]]:
     """Each entry of the round, with the jurors who may not judge it: its uploader, if a juror."""
     names = dict(session.execute(select(User.username, User.id).where(User.id.in_(jurors))).all()) if jurors else {}
-    by_name = {normalize_username(name): user_id for name, user_id in names.items()}
+    by_name = {canonical_username(name): user_id for name, user_id in names.items()}
     rows = session.execute(select(RoundEntry.entry_id, Entry.uploader).join(Entry, Entry.id == RoundEntry.entry_id)
                            .where(RoundEntry.round_id == round_.id))
     entries = {}
     for entry_id, uploader in rows:
-        uploader_id = by_name.get(normalize_username(uploader or ""))
+        uploader_id = by_name.get(canonical_username(uploader or ""))
         entries[entry_id] = {uploader_id} if uploader_id is not None else set()
     return entries
 

@@ -147,7 +147,7 @@ def test_jurors_are_added_set_and_removed(org, session, contest, draft):
 
     assert [j["username"] for j in added.get_json()["jurors"]] == ["Alice"]
     assert "is a juror of this round already" in error(again)
-    assert "not a valid Wikimedia username" in error(wrong)
+    assert "cannot be a Wikimedia username" in error(wrong)
     assert "Give “username”" in error(empty)
     assert [j["username"] for j in set_.get_json()["jurors"]] == ["Alice", "Bob", "Carol"]
     assert "a list of at most 1000 usernames" in error(bad_set)

@@ -301,7 +301,7 @@ def test_jurors_are_added_by_username_before_they_ever_log_in(org, session, cont
 
 @pytest.mark.parametrize("username, status, message", [
     ("", 400, "Type a username."),
-    ("Bad|name", 400, "not a valid Wikimedia username"),
+    ("Bad|name", 400, "cannot be a Wikimedia username"),
     ("Alice", 400, "is a juror of this round already"),
 ])
 def test_a_bad_juror_is_refused_and_the_name_kept(org, session, contest, draft, username, status, message):
