@@ -236,11 +236,7 @@ class CommonsClient:
 
     def page_titles(self, pageids: Iterable[int]) -> dict[int, str | None]:
         """The current title of each page id (files get renamed), or None if it is gone."""
-        ids = list(pageids)
-        for pageid in ids:
-            if not isinstance(pageid, int) or isinstance(pageid, bool) or pageid <= 0:
-                raise ValueError(f"A page id is a positive integer, not {pageid!r}.")
-        ids = list(dict.fromkeys(ids))
+        ids = _page_ids(pageids)
         titles: dict[int, str | None] = {}
         for chunk in _chunks(ids, IDS_PER_REQUEST):
             answer = self._query({"pageids": "|".join(map(str, chunk))})
@@ -371,12 +367,9 @@ class CommonsClient:
         come back with their next uses, which are added up. Page ids that are gone (deleted)
         are left out of the result.
         """
-        ids = list(pageids)
-        for pageid in ids:
-            if not isinstance(pageid, int) or isinstance(pageid, bool) or pageid <= 0:
-                raise ValueError(f"A page id is a positive integer, not {pageid!r}.")
+        ids = _page_ids(pageids)
         counts: dict[int, int] = {}
-        for chunk in _chunks(list(dict.fromkeys(ids)), IDS_PER_REQUEST):
+        for chunk in _chunks(ids, IDS_PER_REQUEST):
             counts.update(self._global_usage_of(chunk))
         return counts
 
@@ -429,12 +422,9 @@ class CommonsClient:
         ``rvprop=content`` for many pages gives each page's latest revision only; when the answer
         would pass the size cap, the rest comes with ``rvcontinue`` and is merged by page id.
         """
-        ids = list(pageids)
-        for pageid in ids:
-            if not isinstance(pageid, int) or isinstance(pageid, bool) or pageid <= 0:
-                raise ValueError(f"A page id is a positive integer, not {pageid!r}.")
+        ids = _page_ids(pageids)
         pages: dict[int, FilePageText | None] = {}
-        for chunk in _chunks(list(dict.fromkeys(ids)), IDS_PER_REQUEST):
+        for chunk in _chunks(ids, IDS_PER_REQUEST):
             pages.update(self._wikitext_of(chunk))
         return pages
 
@@ -494,6 +484,15 @@ class CommonsClient:
 
 
 # --- Answers: decoding, merging, parsing. Pure functions over the decoded JSON. ---
+
+
+def _page_ids(pageids: Iterable[int]) -> list[int]:
+    """The page ids once each, in order; a ValueError for anything that is not one."""
+    ids = list(pageids)
+    for pageid in ids:
+        if not isinstance(pageid, int) or isinstance(pageid, bool) or pageid <= 0:
+            raise ValueError(f"A page id is a positive integer, not {pageid!r}.")
+    return list(dict.fromkeys(ids))
 
 
 def _category_title(category: str) -> str:
