@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -32,6 +32,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from .. import rounds as jury
+from ..auth import canonical_username
 from ..contests import get_contest
 from ..models import Contest, Entry
 from ..models.jury import CLOSED, DRAFT, KINDS, OPEN, RANKING, RATING, YESNO, Round, RoundEntry
@@ -342,7 +343,7 @@ def remove_juror(slug: str, number: int):
         return back_to(round_, contest)
     session.commit()
     flash(_("%(name)s is no longer a juror of this round; their votes are kept.",
-            name=jury.normalize_username(username)), "success")
+            name=canonical_username(username)), "success")
     return back_to(round_, contest)
 
 
@@ -697,6 +698,19 @@ def api_create(slug: str):
     return jsonify(round_json(round_, round_.selection.get("kept", 0)))
 
 
+def change_round(slug: str, number: int, change) -> Response:
+    """The shape of every JSON change of a round: find it, change it (a RoundError is a clear 400),
+    commit, answer with the round as it is now."""
+    session = db()
+    round_ = round_or_404(session, get_contest(session, slug), number)
+    try:
+        change(session, round_)
+    except RoundError as error:
+        refuse(error)
+    session.commit()
+    return jsonify(round_detail_json(session, round_))
+
+
 @bp.get("/api/v1/contests/<slug>/rounds/<int:number>")
 @documented("A round, with each juror's progress", access=ORGANIZERS, responses=("401", "403", "404"),
             schema=ROUND_DETAIL_SCHEMA)
@@ -711,15 +725,11 @@ def api_show(slug: str, number: int):
             schema=ROUND_DETAIL_SCHEMA, description=ROUND_SETTINGS_BODY)
 @organizer_required
 def api_update(slug: str, number: int):
-    session = db()
-    round_ = round_or_404(session, get_contest(session, slug), number)
-    form = round_form_from(json_object({"kind", "quorum", "name", "rank_top"}))
-    try:
+    def change(session, round_):
+        form = round_form_from(json_object({"kind", "quorum", "name", "rank_top"}))
         jury.update_round(session, round_, actor(), form)
-    except RoundError as error:
-        refuse(error)
-    session.commit()
-    return jsonify(round_detail_json(session, round_))
+
+    return change_round(slug, number, change)
 
 
 @bp.post("/api/v1/contests/<slug>/rounds/<int:number>/open")
@@ -728,14 +738,10 @@ def api_update(slug: str, number: int):
             description="Opening a round that is open already changes nothing and answers the same.")
 @organizer_required
 def api_open(slug: str, number: int):
-    session = db()
-    round_ = round_or_404(session, get_contest(session, slug), number)
-    try:
+    def change(session, round_):
         open_round(session, round_)
-    except RoundError as error:
-        refuse(error)
-    session.commit()
-    return jsonify(round_detail_json(session, round_))
+
+    return change_round(slug, number, change)
 
 
 @bp.post("/api/v1/contests/<slug>/rounds/<int:number>/close")
@@ -773,15 +779,11 @@ def api_close(slug: str, number: int):
             description="Body: {\"username\": \"…\"}. In an open round they get their share of the open tasks at once.")
 @organizer_required
 def api_add_juror(slug: str, number: int):
-    session = db()
-    round_ = round_or_404(session, get_contest(session, slug), number)
-    username = text_value(json_object({"username"}), "username")
-    try:
+    def change(session, round_):
+        username = text_value(json_object({"username"}), "username")
         jury.add_juror(session, round_, actor(), username)
-    except RoundError as error:
-        refuse(error)
-    session.commit()
-    return jsonify(round_detail_json(session, round_))
+
+    return change_round(slug, number, change)
 
 
 @bp.put("/api/v1/contests/<slug>/rounds/<int:number>/jurors")
@@ -789,17 +791,13 @@ def api_add_juror(slug: str, number: int):
             schema=ROUND_DETAIL_SCHEMA, description="Body: {\"usernames\": [\"…\", …]}.")
 @organizer_required
 def api_set_jurors(slug: str, number: int):
-    session = db()
-    round_ = round_or_404(session, get_contest(session, slug), number)
-    names = json_object({"usernames"}).get("usernames")
-    if not isinstance(names, list) or not all(isinstance(name, str) for name in names) or len(names) > 1000:
-        abort(400, _("“usernames” must be a list of at most 1000 usernames."))
-    try:
+    def change(session, round_):
+        names = json_object({"usernames"}).get("usernames")
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names) or len(names) > 1000:
+            abort(400, _("“usernames” must be a list of at most 1000 usernames."))
         jury.set_jurors(session, round_, actor(), names)
-    except RoundError as error:
-        refuse(error)
-    session.commit()
-    return jsonify(round_detail_json(session, round_))
+
+    return change_round(slug, number, change)
 
 
 @bp.post("/api/v1/contests/<slug>/rounds/<int:number>/jurors/remove")
@@ -808,15 +806,11 @@ def api_set_jurors(slug: str, number: int):
             description="Body: {\"username\": \"…\"}. In an open round their open tasks go to the other jurors.")
 @organizer_required
 def api_remove_juror(slug: str, number: int):
-    session = db()
-    round_ = round_or_404(session, get_contest(session, slug), number)
-    username = text_value(json_object({"username"}), "username")
-    try:
+    def change(session, round_):
+        username = text_value(json_object({"username"}), "username")
         jury.remove_juror(session, round_, actor(), username)
-    except RoundError as error:
-        refuse(error)
-    session.commit()
-    return jsonify(round_detail_json(session, round_))
+
+    return change_round(slug, number, change)
 
 
 @bp.post("/api/v1/contests/<slug>/rounds/<int:number>/quorum")
@@ -824,15 +818,11 @@ def api_remove_juror(slug: str, number: int):
             description="Body: {\"quorum\": 1…100}. In an open round tasks are added or open ones dropped to match.")
 @organizer_required
 def api_quorum(slug: str, number: int):
-    session = db()
-    round_ = round_or_404(session, get_contest(session, slug), number)
-    value = whole_number(json_object({"quorum"}), "quorum")
-    try:
+    def change(session, round_):
+        value = whole_number(json_object({"quorum"}), "quorum")
         jury.change_quorum(session, round_, actor(), value)
-    except RoundError as error:
-        refuse(error)
-    session.commit()
-    return jsonify(round_detail_json(session, round_))
+
+    return change_round(slug, number, change)
 
 
 @bp.get("/api/v1/contests/<slug>/rounds/<int:number>/preview")
