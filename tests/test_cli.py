@@ -134,3 +134,20 @@ def test_a_server_database_behind_the_migrations_is_a_clear_error(monkeypatch):
     env = {"WLE_DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none", "WLE_REDIS_URL": ""}
     result = CliRunner().invoke(main, ["contest", "show", "x"], env=env)
     assert result.exit_code == 1 and "wle db upgrade" in result.output
+
+
+def test_help_lists_only_what_an_operator_needs(wle):
+    """Flask's --env-file, --app and --debug and flask-limiter's plug-in command stay out of the help."""
+    result = wle("--help")
+    assert result.exit_code == 0
+    for noise in ("--env-file", "--app", "limiter", "FLASK_"):
+        assert noise not in result.output
+    for command in ("run", "worker", "contest", "admin", "db"):
+        assert f"  {command} " in result.output
+    assert wle("limiter").exit_code != 0  # not a command of wle
+
+
+def test_readme_one_line_command_shows_the_port():
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    one_liner = next(line for line in readme.splitlines() if line.startswith("python3 -m venv"))
+    assert one_liner.endswith("wle run --port 5000")

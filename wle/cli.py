@@ -16,7 +16,7 @@ from .audit import record
 from .auth import PeopleError, add_admin, admins, remove_admin
 from .commons import CommonsError, CommonsUnavailable
 from .config import Settings
-from .contests import ContestError, ContestForm, ContestNotFound, create_contest, get_contest, summary
+from .contests import LANGUAGES, ContestError, ContestForm, ContestNotFound, create_contest, get_contest, summary
 from .db import session_scope
 from .sync import SyncAlreadyRunning, begin_sync, run_sync
 
@@ -27,7 +27,30 @@ def _create_app():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+class OperatorGroup(FlaskGroup):
+    """Flask's command group without what an operator never needs.
+
+    The app is always WLE Jury's and its settings come from WLE_* variables, so Flask's own
+    ``--env-file``, ``--app`` and ``--debug`` are hidden (``wle run --debug`` is the one to use), and
+    the commands other packages plug into every Flask app (flask-limiter's ``limiter``) are left out.
+    """
+
+    HIDDEN = {"env_file", "app", "debug"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if param.name in self.HIDDEN:
+                param.hidden = True
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return click.Group.list_commands(self, ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return click.Group.get_command(self, ctx, name)
+
+
+@click.group(cls=OperatorGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
 def main() -> None:
     """WLE Jury: run Wiki Loves Earth photo contests on Wikimedia Commons."""
 
@@ -230,13 +253,15 @@ def _parse_moment(value: str, *, end: bool) -> datetime:
 @click.option("--end", required=True, help="End of the upload window, ISO date-time (a bare date: its end).")
 @click.option("--timezone", default="UTC", show_default=True, help="The contest's time zone, e.g. Asia/Almaty.")
 @click.option("--min-megapixels", default=2.0, show_default=True, type=float)
+@click.option("--language", default="en", show_default=True, type=click.Choice(LANGUAGES),
+              help="The language of the winners' wikitext for Commons.")
 @with_appcontext
-def contest_create(slug, name, categories, start, end, timezone, min_megapixels) -> None:
+def contest_create(slug, name, categories, start, end, timezone, min_megapixels, language) -> None:
     """Create a contest from one or more Commons categories."""
     form = ContestForm(
         slug=slug, name=name, categories=list(categories),
         starts_at=_parse_moment(start, end=False), ends_at=_parse_moment(end, end=True),
-        timezone=timezone, min_megapixels=min_megapixels,
+        timezone=timezone, min_megapixels=min_megapixels, language=language,
     )
     try:
         with session_scope(database_url()) as session:

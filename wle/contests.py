@@ -16,6 +16,8 @@ from .models.entry import THUMB_STATES
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 CATEGORY_PREFIX = re.compile(r"^\s*category\s*:\s*", re.IGNORECASE)
+# The languages a contest can publish in (its winners' wikitext): the interface's catalogs and English.
+LANGUAGES = ("en", "kk", "kk@latin", "ru")
 
 
 class ContestError(ValueError):
@@ -38,6 +40,7 @@ class ContestForm:
     ends_at: datetime
     timezone: str = "UTC"
     min_megapixels: float = 2.0
+    language: str = "en"
 
 
 def normalize_category(name: str) -> str:
@@ -73,9 +76,13 @@ def validate(form: ContestForm) -> ContestForm:
             problems.append(_("The upload window must end after it starts."))
     if not 0 <= form.min_megapixels <= 1000:
         problems.append(_("The minimum megapixels must be between 0 and 1000."))
+    if form.language not in LANGUAGES:
+        problems.append(_("Unknown language %(language)s; use one of %(languages)s.",
+                          language=repr(form.language), languages=", ".join(LANGUAGES)))
     if problems:
         raise ContestError(" ".join(problems))
-    return ContestForm(form.slug, name, categories, starts_at, ends_at, form.timezone, float(form.min_megapixels))
+    return ContestForm(form.slug, name, categories, starts_at, ends_at, form.timezone, float(form.min_megapixels),
+                       form.language)
 
 
 def _in_zone(moment: datetime, zone: ZoneInfo) -> datetime:
@@ -94,6 +101,7 @@ def create_contest(session: Session, form: ContestForm) -> Contest:
         ends_at=form.ends_at,
         timezone=form.timezone,
         min_megapixels=form.min_megapixels,
+        language=form.language,
         categories=[ContestCategory(name=c) for c in form.categories],
     )
     session.add(contest)
@@ -142,6 +150,7 @@ def summary(session: Session, contest: Contest) -> dict:
         "end": contest.ends_at.astimezone(contest.zone).isoformat(),
         "timezone": contest.timezone,
         "min_megapixels": contest.min_megapixels,
+        "language": contest.language,
         "entries": entries,
         "entries_gone": gone,
         "thumbnails": thumbnail_counts(session, contest.id),

@@ -339,3 +339,25 @@ def round_tallies(session: Session, round_: Round) -> list[EntryTally]:
 def results(session: Session, round_: Round) -> list[Standing]:
     """The round's standings, best first."""
     return rank(round_tallies(session, round_))
+
+
+# -- export: pure -------------------------------------------------------------------------------
+
+RESULT_COLUMNS = ["position", "place", "title", "author", "score", "votes", "chosen", "votes_behind", "commons_url"]
+
+
+def results_table(standings: Sequence[Standing], entries: dict) -> tuple[list[str], list[list]]:
+    """The results as spreadsheet rows, in the one strict order; ``entries`` maps entry ids to entries."""
+    rows = []
+    for s in standings:
+        entry = entries[s.entry_id]
+        rows.append([s.position, s.place, entry.title, entry.uploader, "" if s.score is None else round(s.score, 4),
+                     s.votes, s.chosen, _behind_cell(s.behind), entry.page_url])
+    return RESULT_COLUMNS, rows
+
+
+def _behind_cell(behind: dict) -> str:
+    """ "yes=3; no=1", "5=2; 4=1; …" (stars), or "1; 4; —" (a ranking's places, — for left off)."""
+    if "places" in behind:
+        return "; ".join("—" if place is None else str(place) for place in behind["places"])
+    return "; ".join(f"{key}={count}" for key, count in sorted(behind.items(), key=lambda kv: kv[0], reverse=True))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Sequence
 from urllib.parse import quote
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from .models.jury import CLOSED, Round, RoundEntry, Winner, WinnersPage
 from .tally import results
 
 MAX_WINNERS = 1000
+THUMBNAIL_WIDTH = 330  # one of the widths Wikimedia's thumbnail servers make
 MAX_NOTE = 500
 
 
@@ -71,6 +73,18 @@ class WinnerRow:
     @property
     def file_name(self) -> str:
         return self.title.split(":", 1)[1] if ":" in self.title else self.title
+
+    @property
+    def thumbnail_url(self) -> str | None:
+        """An absolute thumbnail on the file's own wiki, for exports read outside this site.
+
+        Special:FilePath answers with the file's thumbnail at that standard width (or the file itself
+        when it is narrower), so it needs no guess of the upload server's layout.
+        """
+        if "/wiki/" not in self.commons_url:
+            return None
+        wiki = self.commons_url.split("/wiki/", 1)[0]
+        return f"{wiki}/wiki/Special:FilePath/{quote(self.file_name.replace(' ', '_'))}?width={THUMBNAIL_WIDTH}"
 
 
 # -- choosing -----------------------------------------------------------------------------------
@@ -249,7 +263,7 @@ def to_json(contest: Contest, rows: Sequence[WinnerRow], page: WinnersPage | Non
         "winners": [{
             "place": r.place, "place_label": place_label(r.place), "title": r.title, "author": r.author,
             "author_url": r.author_url, "commons_url": r.commons_url, "score": r.score, "note": r.note,
-            "thumbnail": f"/media/{r.thumb_key}/grid.webp",
+            "thumbnail": r.thumbnail_url,
         } for r in rows],
     }
 
@@ -270,20 +284,30 @@ def wikitext_escape(text: str) -> str:
 
 def _credit(author: str | None) -> str:
     if not author:
-        return "unknown author"
+        return wikitext_escape(_("unknown author"))
     shown = wikitext_escape(author)
     if LINKABLE.match(author):
         return f"[[User:{author}|{shown}]]"
     return shown
 
 
-def to_wikitext(rows: Sequence[WinnerRow]) -> str:
-    """A <gallery> for the winners page on Commons: `File:X.jpg|1st place — [[User:Name|Name]]`."""
+def _place_caption(place: int, language: str) -> str:
+    """ "1st place" in English (its ordinals need place_label); the catalog's wording otherwise."""
+    if language == "en":
+        return f"{place_label(place)} place"
+    # TRANSLATORS: a winner's place in the gallery for Commons, e.g. "1-орын", "1-е место".
+    return _("%(place)s place", place=place)
+
+
+def to_wikitext(rows: Sequence[WinnerRow], language: str = "en") -> str:
+    """A <gallery> for the winners page on Commons, in ``language`` (a code of wle.contests.LANGUAGES):
+    `File:X.jpg|1st place — [[User:Name|Name]]`, `File:X.jpg|1-орын — [[User:Name|Name]]`."""
     lines = ["<gallery>"]
-    for r in rows:
-        caption = f"{place_label(r.place)} place — {_credit(r.author)}"
-        if r.note:
-            caption += f" — {wikitext_escape(r.note)}"
-        lines.append(f"{r.title}|{caption}")
+    with force_locale(language):
+        for r in rows:
+            caption = f"{_place_caption(r.place, language)} — {_credit(r.author)}"
+            if r.note:
+                caption += f" — {wikitext_escape(r.note)}"
+            lines.append(f"{r.title}|{caption}")
     lines.append("</gallery>")
     return "\n".join(lines) + "\n"

@@ -6,6 +6,8 @@ The helpers at the top (no ``test_`` prefix) are shared with the winners and API
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
@@ -509,6 +511,31 @@ def test_results_are_paged(org, session, contest, monkeypatch):
     assert "Page 1 of 2" in first and "Page 2 of 2" in second
     assert len(re.findall(r'class="num place"', second)) == 1
     assert beyond.status_code == 200 and "Page 2 of 2" in text(beyond)
+
+
+def test_results_as_csv_open_in_spreadsheets_and_the_last_round_leads_to_the_winners(org, session, contest):
+    _round, entries = judged_round(session, contest, [0, 1, 1, 0], uploader="=Фотограф")
+
+    html = text(org.get(round_url(contest, 1, "/results")))
+    response = org.get(round_url(contest, 1, "/results.csv"))
+
+    assert f'href="/contests/{contest.slug}/winners"' in html.split("How the entries are ranked")[0]
+    assert "the winners are chosen from its results" in html
+    assert f'href="/contests/{contest.slug}/rounds/1/results.csv"' in html
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    body = response.get_data()
+    assert body.startswith("\ufeff".encode())  # a byte order mark: spreadsheets read Cyrillic right
+    lines = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert lines[0] == ["position", "place", "title", "author", "score", "votes", "chosen", "votes_behind",
+                        "commons_url"]
+    assert lines[1] == ["1", "1–2", entries[1].title, "'=Фотограф", "1.0", "2", "2", "yes=2; no=0",
+                        entries[1].page_url]
+    assert [line[0] for line in lines[1:]] == ["1", "2", "3", "4"]
+
+
+def test_only_the_last_closed_round_leads_to_the_winners(org, session, contest):
+    judged_round(session, contest, [1, 0], close=False)
+    assert "the winners are chosen from its results" not in text(org.get(round_url(contest, 1, "/results")))
 
 
 # --- Who may, and what is not there ---------------------------------------------------------------

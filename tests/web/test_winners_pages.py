@@ -198,6 +198,28 @@ def test_the_json_and_wikitext_exports(org, contest, chosen):
     assert wikitext.mimetype == "text/plain"
     body = wikitext.get_data(as_text=True)
     assert body.startswith("<gallery>") and f"{chosen[0].title}|1st place — [[User:Автор 3|Автор 3]]" in body
+    # Exports are read outside the site: an absolute thumbnail on Commons, never a page behind a login.
+    name = chosen[0].title.removeprefix("File:").replace(" ", "_")
+    assert data["winners"][0]["thumbnail"] == (
+        f"https://commons.wikimedia.org/wiki/Special:FilePath/{name}?width=330")
+
+
+@pytest.mark.parametrize("language, first", [
+    ("kk", "1-орын — [[User:Автор 3|Автор 3]]"), ("ru", "1-е место — [[User:Автор 3|Автор 3]]"),
+    ("kk@latin", "1-oryn — [[User:Автор 3|Автор 3]]"),
+])
+def test_the_wikitext_speaks_the_contests_language_with_english_as_an_option(
+        org, session, contest, chosen, language, first):
+    contest.language = language
+    session.commit()
+
+    page = text(org.get(winners_url(contest)))
+    own = org.get(winners_url(contest, "/export?format=wikitext")).get_data(as_text=True)
+    english = org.get(winners_url(contest, "/export?format=wikitext&language=en")).get_data(as_text=True)
+
+    assert f"{chosen[0].title}|{first}" in own
+    assert f"{chosen[0].title}|1st place — " in english and f"{chosen[1].title}|2nd place — " in english
+    assert "format=wikitext&amp;language=en" in page
 
 
 def test_an_unknown_export_format_is_a_clear_400(org, contest, chosen):
@@ -242,6 +264,9 @@ def test_the_public_page_credits_the_authors_and_names_no_juror(app, org, sessio
         assert juror not in html
     assert "/media/" not in html  # the logged-in thumbnails are not used here
     assert f"/winners/{contest.slug}/{chosen[0].thumb_key}/grid.webp" in html
+    # Each picture and title links to its page on Commons; the date names the contest's zone.
+    assert html.count(f'href="{chosen[0].page_url}"') == 2 and html.count(f'href="{chosen[1].page_url}"') == 2
+    assert "(Asia/Almaty)" in html and "+0500" not in html
     organizer_view = text(org.get(winners_url(contest)))
     assert "The public winners page is published" in organizer_view
 

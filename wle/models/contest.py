@@ -23,6 +23,8 @@ class Contest(Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     min_megapixels: Mapped[float] = mapped_column(Float, default=2.0)
+    # The language of what the contest publishes (its winners' wikitext): a code of wle.contests.LANGUAGES.
+    language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
     # Minutes between the automatic syncs during the upload window (wle.schedule); 0: none.
     sync_interval_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

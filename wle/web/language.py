@@ -89,4 +89,5 @@ def choose():
 
 @bp.app_context_processor
 def switcher() -> dict:
-    return {"languages": LANGUAGES, "page_language": page_language()}
+    return {"languages": LANGUAGES, "page_language": page_language(),
+            "language_names": {language.code: language.name for language in LANGUAGES}}

@@ -39,8 +39,10 @@ from ..models.jury import CLOSED, DRAFT, KINDS, OPEN, RANKING, RATING, YESNO, Ro
 from ..rounds import CloseNeedsConfirmation, CloseSummary, RoundError, RoundForm, RoundNotFound
 from ..tally import (
     CHOSEN_BY, CHOSEN_RULE, MIN_AVERAGE, RULES, SCORE_RULES, SELECTION_RULES, TIE_BREAK_RULE, TOP, SelectionRule,
-    Standing, results,
+    Standing, results, results_table,
 )
+from ..statistics import to_csv
+from ..winners import last_closed_round
 from . import db
 from .access import current_user, organizer_required
 from .api import documented
@@ -496,6 +498,22 @@ def results_page(slug: str, number: int):
         total=len(standings), scored=sum(1 for s in standings if s.score is not None), page=page, pages=pages,
         score_rule=str(SCORE_RULES[round_.kind]), tie_break_rule=str(TIE_BREAK_RULE),
         chosen_rule=str(CHOSEN_RULE[round_.kind]),
+        winners_come_from_here=last_closed_round(session, contest) is round_,
+    )
+
+
+@bp.get("/contests/<slug>/rounds/<int:number>/results.csv")
+@organizer_required
+def results_csv(slug: str, number: int):
+    """Every result of the round as CSV (UTF-8 with a byte order mark, for spreadsheets)."""
+    session = db()
+    contest = get_contest(session, slug)
+    round_ = round_or_404(session, contest, number)
+    standings = results(session, round_)
+    entries = entries_by_id(session, contest, [s.entry_id for s in standings])
+    return Response(
+        to_csv(*results_table(standings, entries)), mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{contest.slug}-round-{round_.number}-results.csv"'},
     )
 
 

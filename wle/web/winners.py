@@ -206,7 +206,10 @@ def unpublish_page(session: Session, contest: Contest) -> None:
 @bp.get("/contests/<slug>/winners/export")
 @organizer_required
 def export(slug: str):
-    """The saved list as a download: ?format=csv (UTF-8 with BOM), json or wikitext."""
+    """The saved list as a download: ?format=csv (UTF-8 with BOM), json or wikitext.
+
+    The wikitext is in the contest's language, or in English with ?language=en.
+    """
     session = db()
     contest = get_contest(session, slug)
     kind = request.args.get("format", "")
@@ -219,7 +222,8 @@ def export(slug: str):
         data = final.to_json(contest, rows, session.get(WinnersPage, contest.id))
         body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")  # readable in any editor
     else:
-        body = final.to_wikitext(rows).encode("utf-8")
+        language = "en" if request.args.get("language") == "en" else contest.language
+        body = final.to_wikitext(rows, language).encode("utf-8")
     mimetype, extension = EXPORTS[kind]
     response = Response(body, content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{contest.slug}-winners.{extension}"'
@@ -235,7 +239,9 @@ WINNER_SCHEMA = {"type": "object", "properties": {
     "title": {"type": "string"}, "author": {"type": "string", "nullable": True},
     "author_url": {"type": "string", "nullable": True}, "commons_url": {"type": "string"},
     "score": {"type": "number", "nullable": True, "description": "In the last closed round the entry was in."},
-    "note": {"type": "string"}, "thumbnail": {"type": "string"},
+    "note": {"type": "string"},
+    "thumbnail": {"type": "string", "nullable": True,
+                  "description": "An absolute URL of a 330 px thumbnail on Commons (Special:FilePath)."},
 }}
 WINNERS_SCHEMA = {"type": "object", "properties": {
     "contest": {"type": "object"}, "published": {"type": "boolean"},
