@@ -62,7 +62,18 @@ def test_minimum_size_is_compared_in_whole_pixels(width, height, minimum, passes
     assert (reason is None) is passes
     if reason:
         assert reason.code == "too_small" and reason.detail["minimum"] == minimum
-        assert reason.detail["megapixels"] == round(width * height / 1e6, 2)
+        assert reason.detail["megapixels"] < minimum  # what the reason says is true
+
+
+@pytest.mark.parametrize("width, height, minimum, shown", [
+    (1920, 1040, 2.0, 1.997),  # 1.9968 Mpx: "2" would read as large enough
+    (1999, 1000, 2.0, 1.999),
+    (1000, 1000, 2.0, 1.0),
+    (1999, 1000, 1.9999, 1.999),
+    (1999_999, 1, 2.0, 1.999999),  # one pixel short: six decimals are whole pixels
+])
+def test_the_size_in_the_reason_has_the_digits_that_keep_it_true(width, height, minimum, shown):
+    assert rules.large_enough(facts(width=width, height=height), minimum).detail["megapixels"] == shown
 
 
 # --- File type, licence -----------------------------------------------------------------------

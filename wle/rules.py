@@ -244,7 +244,21 @@ def large_enough(entry: EntryFacts, min_megapixels: float) -> Reason | None:
     if pixels >= round(min_megapixels * 1_000_000):
         return None
     return Reason(TOO_SMALL, {"width": entry.width, "height": entry.height,
-                              "megapixels": round(pixels / 1_000_000, 2), "minimum": min_megapixels})
+                              "megapixels": megapixels_below(pixels, min_megapixels), "minimum": min_megapixels})
+
+
+def megapixels_below(pixels: int, min_megapixels: float) -> float:
+    """The size in megapixels with as few decimals as keep it visibly below the minimum.
+
+    1920 × 1040 px is 1.9968 Mpx: "2 megapixels; the minimum is 2" would be false, "1.997" is true.
+    Six decimals are whole pixels, so the loop always ends below the minimum.
+    """
+    megapixels = pixels / 1_000_000
+    for decimals in range(1, 6):
+        shown = round(megapixels, decimals)
+        if shown < min_megapixels:
+            return shown
+    return round(megapixels, 6)
 
 
 def allowed_file_type(entry: EntryFacts, file_types: frozenset[str]) -> Reason | None:

@@ -61,6 +61,13 @@ def test_the_contest_page_links_to_the_review(client, contest):
 # --- The flagged entries --------------------------------------------------------------------------
 
 
+def test_a_size_just_below_the_minimum_is_shown_with_the_digits_that_make_it_true(client, session, contest):
+    make_entry(session, contest, width=1920, height=1040, credit="Own work")
+    check_contest(session, contest)
+    session.commit()
+    assert "1,920 × 1,040 px is 1.997 megapixels; the minimum is 2." in text(client.get(review_url(contest)))
+
+
 def test_flagged_entries_are_grouped_by_reason_with_the_file_data(client, contest, flagged):
     small, unlicensed, fine = flagged
     page = text(client.get(review_url(contest)))
