@@ -151,21 +151,17 @@ def create_round(session: Session, contest: Contest, actor, form: RoundForm,
     else:
         if last.state != CLOSED:
             raise RoundError(
-                _("Round %(number)s is draft: close it before creating round %(next)s.",
-                  number=last.number, next=number)
+                _("“%(name)s” is a draft: close it before creating the next round.", name=last.name)
                 if last.state == DRAFT else
-                _("Round %(number)s is open: close it before creating round %(next)s.",
-                  number=last.number, next=number))
+                _("“%(name)s” is open: close it before creating the next round.", name=last.name))
         if rule is None:
-            raise RoundError(_("Choose which entries of round %(number)s go on to round %(next)s.",
-                               number=last.number, next=number))
+            raise RoundError(_("Choose which entries of “%(name)s” go on to the next round.", name=last.name))
         entry_ids = _still_eligible(session, contest, select_entries(results(session, last), rule))
         selection = {"source": "round", "round": last.number, **rule.as_record(), "kept": len(entry_ids)}
         source = last.id
     if not entry_ids:
         raise RoundError(_("This round would have no entries.") if last is None else
-                         _("The rule keeps no entries of round %(number)s; choose a lower threshold.",
-                           number=last.number))
+                         _("The rule keeps no entries of “%(name)s”; choose a lower threshold.", name=last.name))
     name = form.name or _("Round %(number)s", number=number)  # a default in the organizer's language
     round_ = Round(contest_id=contest.id, number=number, name=name, kind=form.kind,
                    quorum=form.quorum, rank_top=form.rank_top, state=DRAFT, selection=selection)
@@ -314,9 +310,9 @@ def open_round(session: Session, round_: Round, actor) -> int:
     _lock(session, round_)
     if round_.state != DRAFT:
         raise RoundError(
-            _("Round %(number)s is open; only a draft round can be opened.", number=round_.number)
+            _("“%(name)s” is open; only a draft round can be opened.", name=round_.name)
             if round_.state == OPEN else
-            _("Round %(number)s is closed; only a draft round can be opened.", number=round_.number))
+            _("“%(name)s” is closed; only a draft round can be opened.", name=round_.name))
     jurors = [rj.user_id for rj in jurors_of(session, round_)]
     if not jurors:
         raise RoundError(_("Add jurors before opening the round."))
@@ -433,9 +429,9 @@ def close_round(session: Session, round_: Round, actor, confirm: bool = False) -
     _lock(session, round_)
     if round_.state != OPEN:
         raise RoundError(
-            _("Round %(number)s is draft; only an open round can be closed.", number=round_.number)
+            _("“%(name)s” is a draft; only an open round can be closed.", name=round_.name)
             if round_.state == DRAFT else
-            _("Round %(number)s is closed; only an open round can be closed.", number=round_.number))
+            _("“%(name)s” is closed; only an open round can be closed.", name=round_.name))
     summary = close_summary(session, round_)
     if summary.open_tasks and not confirm:
         raise CloseNeedsConfirmation(summary)
@@ -456,8 +452,7 @@ def _lock(session: Session, round_: Round) -> None:
 
 def _refuse_closed(round_: Round) -> None:
     if round_.state == CLOSED:
-        raise RoundError(_("Round %(number)s is closed; its jurors and quorum can no longer change.",
-                           number=round_.number))
+        raise RoundError(_("“%(name)s” is closed; its jurors and quorum can no longer change.", name=round_.name))
 
 
 def _chunks(items: list, size: int = 500):

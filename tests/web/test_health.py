@@ -55,3 +55,12 @@ def test_readyz_with_a_real_redis(make_app):
     assert response.status_code == 200
     assert response.get_json()["checks"] == {"database": "ok", "redis": "ok"}
 
+
+
+def test_every_page_has_a_favicon_and_the_usual_address_answers(anonymous_client):
+    page = anonymous_client.get("/login").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    for url in ("/static/favicon.svg", "/favicon.ico"):
+        response = anonymous_client.get(url)
+        assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+        assert response.get_data().startswith(b"<svg")

@@ -90,6 +90,7 @@ def test_an_organizer_disqualifies_and_requalifies_with_a_note(client, session, 
     assert response.status_code == 303 and f"#entry-{fine.pageid}" in response.headers["Location"]
     decided = text(client.get(review_url(contest, reason="decided")))
     assert "Disqualified by Site Admin" in decided and "Shows a city park." in decided
+    assert f"“{fine.title.removeprefix('File:')}” was disqualified." in decided  # named by its file
     client.post(f"/contests/{contest.slug}/review/entries/{small.pageid}",
                 data={"csrf_token": token, "action": "requalify", "note": "Panorama: the original is larger."})
     session.expire_all()

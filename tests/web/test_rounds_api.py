@@ -101,7 +101,7 @@ def test_the_next_round_takes_a_rule(org, session, contest):
     created = call(org, "POST", rounds_url(contest), {"kind": "rating", "quorum": 1, "rule": "min_average",
                                                       "value": 0.75})
 
-    assert "Choose which entries of round 1 go on" in error(no_rule)
+    assert "Choose which entries of “Round 1” go on" in error(no_rule)
     assert "whole number of at least 1" in error(bad_rule)
     assert "Give “value”, a number" in error(no_value)
     assert created.status_code == 200

@@ -324,12 +324,12 @@ def test_opening_gives_every_entry_its_quorum_and_twice_is_harmless(org, session
     second = post(org, round_url(contest, 1, "/open"))
 
     assert first.status_code == second.status_code == 302
-    assert "8 tasks were given" in text(org.get(round_url(contest)))  # the flash of the first
+    assert "“Round 1” is open: 8 tasks were given" in text(org.get(round_url(contest)))  # the first's flash
     session.refresh(draft)
     assert draft.state == OPEN and len(tasks_of(session, draft)) == 8
     assert audit_actions(session, contest).count("round.open") == 1
     post(org, round_url(contest, 1, "/open"))
-    assert "is open already" in text(org.get(round_url(contest)))
+    assert "“Round 1” is open already" in text(org.get(round_url(contest)))  # named, not numbered
 
 
 def test_opening_without_jurors_says_why(org, session, contest, draft):

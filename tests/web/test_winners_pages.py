@@ -70,7 +70,7 @@ def test_without_a_closed_round_the_page_says_so(org, contest):
 def test_the_list_is_prefilled_from_the_last_round_but_not_saved(org, session, contest, judged):
     html = text(org.get(winners_url(contest)))
 
-    assert "Prefilled from the best of round 1, not saved yet." in html
+    assert "Prefilled from the best of “Round 1”, not saved yet." in html
     placed = [(int(e), p) for e, p in rows_of(html) if p]
     # The four entries with two yes votes tie for places 1–4; the ten best are offered.
     assert [p for _e, p in placed] == [str(n) for n in range(1, 11)]

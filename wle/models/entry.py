@@ -87,6 +87,11 @@ class Entry(Base):
     gone_reason: Mapped[str | None] = mapped_column(String(16))
 
     @property
+    def file_name(self) -> str:
+        """The title without its "File:" namespace, as people name a file."""
+        return self.title.split(":", 1)[1] if ":" in self.title else self.title
+
+    @property
     def megapixels(self) -> float:
         return self.width * self.height / 1_000_000
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import text
@@ -22,6 +22,12 @@ from ..db import engine_for
 from . import settings
 
 bp = Blueprint("health", __name__)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers and feed readers ask for /favicon.ico whatever the page says: the same icon, not a 404."""
+    return current_app.send_static_file("favicon.svg")
 log = logging.getLogger(__name__)
 
 CHECK_TIMEOUT = 3  # seconds: a health check that hangs is no use to the one asking

@@ -25,7 +25,7 @@ from ..eligibility import (
     DecisionError, check_contest, check_state, decide, flagged_entries, load_settings, preview_settings,
     reason_counts, save_settings,
 )
-from ..models import Contest
+from ..models import Contest, Entry
 from ..rules import RuleSettings, RuleSettingsError
 from ..sites import SiteListError, import_sites, site_count
 from . import db, settings
@@ -190,12 +190,13 @@ def decision(slug: str, pageid: int):
         session.rollback()
         return render_review(contest, str(error), 400)
     session.commit()
+    file = session.get(Entry, check.entry_id).file_name
     if check.decision is None:
-        flash(_("Entry %(pageid)d: the decision was cleared; the rules decide again.", pageid=pageid), "success")
+        flash(_("“%(file)s”: the decision was cleared; the rules decide again.", file=file), "success")
     elif check.eligible:
-        flash(_("Entry %(pageid)d was requalified.", pageid=pageid), "success")
+        flash(_("“%(file)s” was requalified.", file=file), "success")
     else:
-        flash(_("Entry %(pageid)d was disqualified.", pageid=pageid), "success")
+        flash(_("“%(file)s” was disqualified.", file=file), "success")
     back = {"reason": request.values.get("reason") or None, "after": request.values.get("after", type=int)}
     return redirect(url_for(".index", slug=slug, **{k: v for k, v in back.items() if v}) + f"#entry-{pageid}", 303)
 

@@ -238,8 +238,8 @@ def new(slug: str):
         session.rollback()
         return render_new(contest, form, previous, rule=rule, problem=str(error), status=400)
     session.commit()
-    flash(_("Round %(number)d was created with %(kept)s entries. Add its jurors, then open it.",
-            number=round_.number, kept=round_.selection.get("kept", 0)), "success")
+    flash(_("“%(name)s” was created with %(kept)s entries. Add its jurors, then open it.",
+            name=round_.name, kept=round_.selection.get("kept", 0)), "success")
     return redirect(url_for(".show", slug=contest.slug, number=round_.number))
 
 
@@ -385,9 +385,9 @@ def open_view(slug: str, number: int):
         return back_to(round_, contest)
     session.commit()
     if tasks is None:
-        flash(_("Round %(number)d is open already.", number=round_.number), "success")
+        flash(_("“%(name)s” is open already.", name=round_.name), "success")
     else:
-        flash(_("Round %(number)d is open: %(tasks)s tasks were given to its jurors.", number=round_.number,
+        flash(_("“%(name)s” is open: %(tasks)s tasks were given to its jurors.", name=round_.name,
                 tasks=tasks), "success")
     return back_to(round_, contest)
 
@@ -399,8 +399,8 @@ def close_page(slug: str, number: int):
     contest = get_contest(session, slug)
     round_ = round_or_404(session, contest, number)
     if round_.state != OPEN:
-        flash(_("Round %(number)d is %(state)s: only an open round can be closed.", number=round_.number,
-                state=ROUND_STATE_LABELS[round_.state]), "error")
+        flash(_("“%(name)s” is not open (its state: %(state)s); only an open round can be closed.",
+                name=round_.name, state=ROUND_STATE_LABELS[round_.state]), "error")
         return back_to(round_, contest)
     return render_close(contest, round_, jury.close_summary(session, round_))
 
@@ -429,10 +429,10 @@ def close(slug: str, number: int):
         return back_to(round_, contest)
     session.commit()
     if summary is None:
-        flash(_("Round %(number)d is closed already.", number=round_.number), "success")
+        flash(_("“%(name)s” is closed already.", name=round_.name), "success")
     else:
-        flash(_("Round %(number)d is closed. Its results are below; the next round starts from them.",
-                number=round_.number), "success")
+        flash(_("“%(name)s” is closed. Its results are below; the next round starts from them.",
+                name=round_.name), "success")
     return redirect(url_for(".results_page", slug=contest.slug, number=round_.number))
 
 
