@@ -1,0 +1,49 @@
+"""The page layout in a real browser, in Kazakh (the longest labels): the header on a desktop
+(1366×900) and on a phone's judging page (390×844), the contest page's live refresh after a
+sync, and the ranking grid's tile sizes. Screenshots go to $WLE_TEST_SCREENSHOTS when it is set."""
+
+from __future__ import annotations
+
+from tests.browser.test_jury_flow import (  # noqa: F401  (contest_with_a_round: a fixture)
+    JUROR, ORGANIZER, SLUG, contest_with_a_round, log_in, screenshot,
+)
+
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def boxes(page, selector: str) -> list[dict]:
+    return [element.bounding_box() for element in page.query_selector_all(selector) if element.is_visible()]
+
+
+def one_row(page, selector: str) -> bool:
+    """Whether the visible elements sit side by side on one line (their vertical centres agree)."""
+    centres = [box["y"] + box["height"] / 2 for box in boxes(page, selector)]
+    return len(centres) > 1 and max(centres) - min(centres) < 8
+
+
+def test_the_header_is_one_row_on_a_desktop_in_kazakh(browser, live_server, contest_with_a_round):
+    page = browser.new_context(viewport=DESKTOP, locale="kk-KZ").new_page()
+    log_in(page, live_server, ORGANIZER, f"/contests/{SLUG}")
+    assert page.get_attribute("html", "lang") == "kk"
+    screenshot(page, "layout-header-desktop-kk")
+
+    header = page.locator(".site-header").bounding_box()
+    assert header["height"] <= 64, header  # one row: brand, menu, language, name, log out
+    assert one_row(page, ".site-header .brand, .site-header nav a, .user-menu select, .user-name, "
+                         ".user-menu button[type=submit]:not(.no-script)")
+    assert page.locator(".user-name").bounding_box()["width"] > 40  # the name is not squeezed to a column
+
+
+def test_the_phone_judging_page_keeps_the_header_to_one_thin_row(browser, live_server, contest_with_a_round):
+    _contest, round_ = contest_with_a_round
+    page = browser.new_context(viewport=PHONE, locale="kk-KZ", has_touch=True, is_mobile=True).new_page()
+    log_in(page, live_server, JUROR, f"/jury/rounds/{round_.id}")
+    page.wait_for_selector(".judge img")
+    screenshot(page, "layout-header-phone-judging-kk")
+
+    header = page.locator(".site-header").bounding_box()
+    assert header["height"] <= 48, header  # the picture gets the height
+    assert one_row(page, ".site-header .brand, .user-menu select, .user-menu button[type=submit]:not(.no-script)")
+    assert page.locator(".judge").bounding_box()["y"] <= 100  # header and local-mode note: two thin lines
+    assert page.locator(".user-menu button[type=submit]:not([hidden])").last.is_visible()  # "Log out" stays
