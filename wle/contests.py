@@ -66,7 +66,7 @@ def validate(form: ContestForm) -> ContestForm:
         problems.append(_("A category name is too long or has a character Commons does not allow (# < > [ ] | { })."))
     try:
         zone = ZoneInfo(form.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
         problems.append(_("Unknown time zone %(zone)s; use a name such as Asia/Almaty.", zone=repr(form.timezone)))
         zone = None
     starts_at, ends_at = form.starts_at, form.ends_at

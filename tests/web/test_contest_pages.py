@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
@@ -51,8 +53,8 @@ def valid_form(token: str, **changes) -> dict:
         slug="wle-2025-ru",
         name="Wiki Loves Earth 2025 in Russia",
         categories="Category:Images_from_Wiki_Loves_Earth_2025_in_Russia\n\nImages from WLE 2025 in Russia (extra)",
-        starts_at="2025-05-01T00:00",
-        ends_at="2025-05-31T23:59",
+        starts_on="2025-05-01",
+        ends_on="2025-05-31",
         timezone="Europe/Moscow",
         min_megapixels="2.5",
     )
@@ -64,9 +66,21 @@ def test_the_form_renders_with_its_defaults(client):
     response = client.get("/contests/new")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert 'type="datetime-local"' in html
-    assert 'value="UTC"' in html
-    assert '<option value="Asia/Almaty">' in html
+    assert html.count('type="date"') == 2 and html.count('type="time"') == 2
+    assert '<option selected value="UTC">UTC (UTC+00:00)</option>' in html  # until the browser's zone is chosen
+    assert '<option value="Asia/Almaty">Asia/Almaty (UTC+05:00)</option>' in html
+    assert 'data-browser-zone="yes"' in html and "js/contest-form.js" in html
+    assert f"wle-{date.today().year}-kz" in html  # the examples say this year
+    assert '<option selected value="en">English</option>' in html
+
+
+def test_the_window_takes_optional_times_and_a_language(client, session):
+    form = valid_form(csrf_token(client), starts_time="09:30", ends_time="18:00", language="kk")
+    assert client.post("/contests/new", data=form).status_code == 302
+    session.rollback()
+    contest = session.scalar(select(Contest).where(Contest.slug == "wle-2025-ru"))
+    assert (contest.starts_at, contest.ends_at) == (utc(2025, 5, 1, 6, 30), utc(2025, 5, 31, 15, 0))
+    assert contest.language == "kk"
 
 
 def test_a_valid_form_creates_the_contest(client, session):
@@ -78,7 +92,8 @@ def test_a_valid_form_creates_the_contest(client, session):
     contest = session.scalar(select(Contest).where(Contest.slug == "wle-2025-ru"))
     assert contest.category_names == ["Images from Wiki Loves Earth 2025 in Russia", "Images from WLE 2025 in Russia (extra)"]
     assert contest.starts_at == utc(2025, 4, 30, 21, 0)  # midnight in Moscow
-    assert contest.min_megapixels == 2.5
+    assert contest.ends_at == utc(2025, 5, 31, 21, 0)  # the last day counts whole: up to the next midnight
+    assert contest.min_megapixels == 2.5 and contest.language == "en"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "was created" in page
 
@@ -86,14 +101,16 @@ def test_a_valid_form_creates_the_contest(client, session):
 @pytest.mark.parametrize("changes, message", [
     (dict(slug="Bad Slug!"), "The slug must be"),
     (dict(slug="wle-2025-kz"), "exists already"),
-    (dict(ends_at="2025-04-01T00:00"), "must end after it starts"),
+    (dict(ends_on="2025-04-01"), "must end after it starts"),
+    (dict(ends_on="2025-05-01", starts_time="12:00", ends_time="12:00"), "must end after it starts"),
     (dict(timezone="Mars/Olympus_Mons"), "Unknown time zone"),
     (dict(categories="  \n \n"), "Give at least one Commons category"),
     (dict(categories="Foo|bar"), "a character Commons does not allow"),
     (dict(min_megapixels="two"), "must be a number"),
     (dict(min_megapixels="-1"), "between 0 and 1000"),
-    (dict(starts_at="next Monday"), "Give a date and time such as"),
-    (dict(ends_at=""), "Give the end of the upload window"),
+    (dict(starts_on="next Monday"), f"Give a date such as {date.today().year}-06-15."),
+    (dict(ends_time="late"), "Give a time such as 18:00, or leave it empty."),
+    (dict(ends_on=""), "Give the last day of the upload window"),
 ])
 def test_each_mistake_is_explained_and_what_was_typed_is_kept(client, session, contest, changes, message):
     before = contest_count(session)
@@ -113,8 +130,10 @@ def test_each_mistake_is_explained_and_what_was_typed_is_kept(client, session, c
 
 @pytest.mark.parametrize("changes", [
     dict(name="Nul\x00byte"),
-    dict(starts_at="0001-01-01T00:00"),
-    dict(ends_at="9999-12-31T23:59"),
+    dict(starts_on="0001-01-01"),
+    dict(ends_on="9999-12-31"),
+    dict(ends_time="25:61"),
+    dict(language="xx"),
     dict(min_megapixels="nan"),
     dict(min_megapixels="1e999"),
     dict(slug="a" * 10_000),

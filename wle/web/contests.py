@@ -7,7 +7,7 @@ Views are thin: parse the request, call ``wle``, render. Each view wears its acc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from urllib.parse import urlsplit
 
 from babel.units import format_unit
@@ -35,7 +35,7 @@ from ..sync import SyncAlreadyRunning, begin_sync, fail_sync, is_alive
 from . import db, settings
 from .access import admin_required, contest_ids_of, current_user, login_required, organizer_required
 from .api import documented
-from .forms import INTERVAL_LABELS, ActionForm, NewContestForm, SyncScheduleForm, time_zone_names
+from .forms import INTERVAL_LABELS, ActionForm, NewContestForm, SyncScheduleForm
 
 bp = Blueprint("contests", __name__)
 
@@ -129,7 +129,7 @@ def new():
             flash(_("The contest “%(name)s” was created.", name=contest.name), "success")
             return redirect(url_for(".show", slug=contest.slug))
     status = 400 if request.method == "POST" else 200
-    return render_template("contests/new.html", form=form, problem=problem, time_zones=time_zone_names()), status
+    return render_template("contests/new.html", form=form, problem=problem, this_year=date.today().year), status
 
 
 @bp.get("/contests/<slug>")
