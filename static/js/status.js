@@ -1,4 +1,6 @@
 /* Live progress of a contest's sync and thumbnails: poll the status JSON, update the numbers.
+ * When a sync ends, the parts of the page marked data-refresh-after-sync (the contest's figures,
+ * the table of the last syncs) are fetched again, so nothing says "running" until a reload.
  *
  * No inline script anywhere (a strict Content-Security-Policy comes later): the page gives the
  * URL and the translated state names in data- attributes of #sync-status.
@@ -16,6 +18,7 @@
     var numbers = new Intl.NumberFormat(document.documentElement.lang || undefined);
     var interval = INTERVAL;
     var idlePolls = 0;
+    var wasRunning = panel.getAttribute("data-running") === "yes";
 
     function valueAt(data, path) {
       return path.split(".").reduce(function (value, key) {
@@ -51,6 +54,29 @@
       document.querySelectorAll("[data-disable-while-running]").forEach(function (button) {
         button.disabled = !!data.running;
       });
+      document.querySelectorAll("[data-live-field]").forEach(function (element) {
+        var value = valueAt(data, element.getAttribute("data-live-field"));
+        if (typeof value === "number") { element.textContent = numbers.format(value); }
+      });
+      if (wasRunning && !data.running) { refreshAfterSync(); }
+      wasRunning = !!data.running;
+    }
+
+    // The page itself, fetched again: its marked sections replace the ones shown.
+    function refreshAfterSync() {
+      fetch(window.location.href, { headers: { Accept: "text/html" }, cache: "no-store", credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) { throw new Error("HTTP " + response.status); }
+          return response.text();
+        })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          document.querySelectorAll("[data-refresh-after-sync]").forEach(function (section) {
+            var replacement = fresh.getElementById(section.id);
+            if (replacement) { section.replaceWith(document.importNode(replacement, true)); }
+          });
+        })
+        .catch(function () { /* the numbers above are current; the table waits for a reload */ });
     }
 
     function poll() {

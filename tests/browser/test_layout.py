@@ -47,3 +47,54 @@ def test_the_phone_judging_page_keeps_the_header_to_one_thin_row(browser, live_s
     assert one_row(page, ".site-header .brand, .user-menu select, .user-menu button[type=submit]:not(.no-script)")
     assert page.locator(".judge").bounding_box()["y"] <= 100  # header and local-mode note: two thin lines
     assert page.locator(".user-menu button[type=submit]:not([hidden])").last.is_visible()  # "Log out" stays
+
+
+def test_the_contest_page_refreshes_its_figures_and_syncs_when_a_sync_ends(browser, live_server, session):
+    from wle.auth import add_organizer
+    from wle.models import SyncRun, utcnow
+    from tests.factories import make_contest
+    from tests.web.conftest import make_entries
+
+    contest = make_contest(session, "wle-live")
+    add_organizer(session, contest, ORGANIZER, actor="test")
+    run = SyncRun(contest_id=contest.id, started_by=ORGANIZER, state="running", started_at=utcnow(),
+                  heartbeat_at=utcnow())
+    session.add(run)
+    session.commit()
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    log_in(page, live_server, ORGANIZER, f"/contests/{contest.slug}")
+    assert page.locator("#last-syncs .state").first.inner_text().lower() == "running"
+    assert page.locator("[data-live-field=entries]").inner_text() == "0"
+
+    make_entries(session, contest, 3)  # the worker's sync ends: three entries by one uploader
+    run.state, run.finished_at, run.added, run.files_seen = "done", utcnow(), 3, 3
+    session.commit()
+
+    page.wait_for_function("() => document.querySelector('#last-syncs .state').textContent.trim().toLowerCase() === 'done'",
+                           timeout=15_000)
+    assert page.locator("[data-live-field=entries]").inner_text() == "3"
+    assert page.locator("[data-live-field=uploaders]").inner_text() == "1"
+    assert page.locator("#last-syncs td.num").first.inner_text() == "3"
+
+
+def test_the_new_contest_form_takes_the_browsers_zone_searches_zones_and_fills_the_slug(
+        browser, live_server, session):
+    from datetime import date
+
+    from wle.models import User
+
+    session.add(User(username="Ada Admin", is_admin=True))
+    session.commit()
+    page = browser.new_context(viewport=DESKTOP, timezone_id="Asia/Almaty").new_page()
+    log_in(page, live_server, "Ada Admin", "/contests/new")
+    screenshot(page, "contest-new-desktop")
+
+    assert page.locator("select[name=timezone]").input_value() == "Asia/Almaty"  # the browser's, not UTC
+    page.get_by_label("Name").fill("Wiki Loves Earth 2026 в Казахстане")
+    assert page.locator("input[name=slug]").input_value() == "wiki-loves-earth-2026-v-kazahstane"
+    page.get_by_label("Search the time zones").fill("mosc")
+    assert page.locator("select[name=timezone]").input_value() == "Europe/Moscow"
+    assert f"{date.today().year}" in page.locator("input[name=slug]").get_attribute("placeholder")
+    page.locator("input[name=slug]").fill("my-own")
+    page.get_by_label("Name").fill("Another name")
+    assert page.locator("input[name=slug]").input_value() == "my-own"  # typed by hand: kept
