@@ -61,7 +61,7 @@ def test_organizers_read_their_contests_log_with_who_what_when(app, client, sess
     url = "/contests/new"
     client.post(url, data={
         "csrf_token": csrf_token(client, url), "slug": "wle-web", "name": "Made on the web",
-        "categories": "Images from WLE", "starts_at": "2025-06-01T00:00", "ends_at": "2025-06-30T23:59",
+        "categories": "Images from WLE", "starts_on": "2025-06-01", "ends_on": "2025-06-30",
         "timezone": "Asia/Almaty", "min_megapixels": "2",
     })
     contest = session.scalar(select(Contest).where(Contest.slug == "wle-web"))
@@ -72,8 +72,9 @@ def test_organizers_read_their_contests_log_with_who_what_when(app, client, sess
     html = organizer.get("/contests/wle-web/log").get_data(as_text=True)
 
     assert log_of(session, contest.id) == [("Site Admin", "contest.create"), ("Site Admin", "organizer.add")]
-    assert "contest.create" in html and "organizer.add" in html and "Site Admin" in html
-    assert "slug: wle-web" in html
+    assert "Created the contest “Made on the web”." in html and "Made Org an organizer of the contest." in html
+    assert "Site Admin" in html and "Commons categories:</span> Images from WLE" in html
+    assert "contest.create" not in html and "user_id" not in html  # words, not codes
 
 
 def test_starting_a_sync_is_logged_with_the_user(client, session, contest, monkeypatch):
@@ -97,4 +98,34 @@ def test_the_site_admins_page(client, session):
 
     assert log_of(session) == [("Site Admin", "admin.add"), ("Site Admin", "admin.remove")]
     html = client.get("/admin").get_data(as_text=True)
-    assert "admin.remove" in html  # the site's own log
+    assert "Removed Second from the site admins." in html  # the site's own log, in words
+
+
+def test_the_audit_log_reads_as_sentences_with_readable_details(app, session, contest, admin):
+    from wle.audit import record
+    from wle.audit_text import describe_lines
+    from tests.web.conftest import make_entry
+
+    first, second = make_entry(session, contest), make_entry(session, contest)
+    record(session, admin, "winners.set", contest_id=contest.id, before=[], after=[[1, first.id], [2, second.id]])
+    record(session, admin, "round.update", contest_id=contest.id, round=1,
+           before={"kind": "rating", "quorum": 2, "name": "Round 1", "rank_top": None},
+           after={"kind": "rating", "quorum": 3, "name": "Round 1", "rank_top": None})
+    record(session, admin, "entry.disqualify", contest_id=contest.id, pageid=first.pageid, title=first.title,
+           note="A city park", reasons=[], decision_before=None, eligible=False)
+    record(session, admin, "something.new", contest_id=contest.id, count=3)
+    session.commit()
+
+    with app.test_request_context():
+        lines = {d.line.action: d for d in describe_lines(session, session.scalars(select(AuditLog)).all())}
+
+    chosen = lines["winners.set"]
+    assert chosen.sentence == "Saved the winners list."
+    assert chosen.details == [("Before", "—"), ("After", f"1. {first.file_name}; 2. {second.file_name}")]
+    assert lines["round.update"].sentence == "Changed the settings of round 1."
+    assert lines["round.update"].details == [("Quorum", "2 → 3")]  # only what changed, no "None"
+    disqualified = lines["entry.disqualify"]
+    assert disqualified.sentence == f"Disqualified “{first.file_name}” by hand."
+    assert ("Note", "A city park") in disqualified.details and ("Eligible now", "no") in disqualified.details
+    assert all("None" not in value and "[" not in value for _label, value in disqualified.details)
+    assert lines["something.new"].sentence == "something.new" and lines["something.new"].details == [("count", "3")]

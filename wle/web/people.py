@@ -12,6 +12,7 @@ from wtforms import StringField
 from wtforms.validators import InputRequired, Length
 
 from ..audit import contest_log
+from ..audit_text import describe_lines
 from ..auth import PeopleError, add_admin, add_organizer, admins, organizers, remove_admin, remove_organizer
 from ..contests import get_contest
 from ..models import AuditLog
@@ -99,7 +100,7 @@ def contest_log_page(slug: str):
     return render_template(
         "people/log.html",
         contest=contest,
-        lines=lines[:LOG_PAGE],
+        lines=describe_lines(session, lines[:LOG_PAGE]),
         older=lines[LOG_PAGE - 1].id if len(lines) > LOG_PAGE else None,
     )
 
@@ -123,7 +124,7 @@ def render_admins(form: UsernameForm | None = None, status: int = 200):
         admins=admins(session),
         form=form or UsernameForm(),
         remove_form=FlaskForm(),
-        lines=site_lines,
+        lines=describe_lines(session, list(site_lines)),
     ), status
 
 
