@@ -284,11 +284,23 @@
         if (name === "save") { dirty = true; window.clearTimeout(saveTimer); send(); }
         else if (name === "help") { el.help.showModal(); }
         else if (name === "full") { closeFull(); }
+        else if (name === "enlarge") { var shown = button.closest(".rank-tile"); select(shown, true); openFull(shown); }
         return;
       }
       var tile = event.target.closest(".rank-tile");
       if (tile) { select(tile, true); }
     });
+
+    // The tile size the juror chose: kept in this browser for every round.
+    var sizeChoice = root.querySelector("[data-tile-size]");
+    if (sizeChoice) {
+      try { sizeChoice.value = window.localStorage.getItem("wle-tile-size") || sizeChoice.value; } catch (error) { /* storage off */ }
+      grid.setAttribute("data-size", sizeChoice.value);
+      sizeChoice.addEventListener("change", function () {
+        grid.setAttribute("data-size", sizeChoice.value);
+        try { window.localStorage.setItem("wle-tile-size", sizeChoice.value); } catch (error) { /* storage off */ }
+      });
+    }
 
     grid.addEventListener("dblclick", function (event) {
       var tile = event.target.closest(".rank-tile");
@@ -359,7 +371,7 @@
 
     grid.addEventListener("pointerdown", function (event) {
       var tile = event.target.closest(".rank-tile");
-      if (!tile || event.button !== 0 || drag) { return; }
+      if (!tile || event.button !== 0 || drag || event.target.closest(".rank-enlarge")) { return; }
       var onHandle = !!event.target.closest(".rank-handle");
       if (event.pointerType !== "mouse" && !onHandle) { return; }  // a finger elsewhere scrolls the page
       drag = { tile: tile, id: event.pointerId, x: event.clientX, y: event.clientY,

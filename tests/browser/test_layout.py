@@ -4,8 +4,8 @@ sync, and the ranking grid's tile sizes. Screenshots go to $WLE_TEST_SCREENSHOTS
 
 from __future__ import annotations
 
-from tests.browser.test_jury_flow import (  # noqa: F401  (contest_with_a_round: a fixture)
-    JUROR, ORGANIZER, SLUG, contest_with_a_round, log_in, screenshot,
+from tests.browser.test_jury_flow import (  # noqa: F401  (contest_with_a_round, ranking_round: fixtures)
+    JUROR, ORGANIZER, SLUG, contest_with_a_round, log_in, ranking_round, screenshot,
 )
 
 DESKTOP = {"width": 1366, "height": 900}
@@ -98,3 +98,37 @@ def test_the_new_contest_form_takes_the_browsers_zone_searches_zones_and_fills_t
     page.locator("input[name=slug]").fill("my-own")
     page.get_by_label("Name").fill("Another name")
     assert page.locator("input[name=slug]").input_value() == "my-own"  # typed by hand: kept
+
+
+def tile_width(page) -> float:
+    return page.locator(".rank-tile").first.bounding_box()["width"]
+
+
+def test_the_juror_chooses_the_tile_size_and_opens_any_tile_large(browser, live_server, ranking_round):
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    log_in(page, live_server, JUROR, f"/jury/rounds/{ranking_round.id}")
+    page.wait_for_selector(".rank-tile img")
+
+    assert tile_width(page) >= 220  # medium by default: no longer ~155 px on a 1366 px screen
+    page.get_by_label("Tile size").select_option("large")
+    assert tile_width(page) >= 360
+    screenshot(page, "ranking-large-tiles")
+    page.get_by_label("Tile size").select_option("small")
+    assert tile_width(page) < 200
+
+    page.reload()  # the choice is kept in this browser
+    page.wait_for_selector(".rank-tile img")
+    assert page.get_by_label("Tile size").input_value() == "small" and tile_width(page) < 200
+
+    third = page.locator(".rank-tile").nth(2)
+    third.get_by_role("button", name="Show it large").click()
+    assert page.locator("#judge-full").is_visible()
+    assert page.locator("#judge-full-image").get_attribute("src") == third.get_attribute("data-full")
+
+    phone = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True).new_page()
+    log_in(phone, live_server, JUROR, f"/jury/rounds/{ranking_round.id}")
+    phone.wait_for_selector(".rank-tile img")
+    phone.get_by_label("Tile size").select_option("large")
+    assert tile_width(phone) >= 340  # one picture per row, the width of the phone
+    phone.locator(".rank-tile").first.get_by_role("button", name="Show it large").tap()
+    assert phone.locator("#judge-full").is_visible()
