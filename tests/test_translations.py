@@ -139,3 +139,54 @@ def _messages(catalog: Catalog) -> dict:
         return tuple(value) if isinstance(value, (list, tuple)) else value
 
     return {(frozen(m.id), m.context): frozen(m.string) for m in catalog if m.id}
+
+
+# --- Wording (issue 10: reviewed by fluent Kazakh and Russian readers) ------------------------------
+
+# A case ending glued onto a placeholder is wrong for most values ("100-ке"): rephrase instead. An
+# ordinal written with a hyphen and its noun ("%(place)s-орын") is a word, not an ending.
+KAZAKH_CASE_ENDINGS = ("ке|ге|қа|ға|а|е|ден|тен|нен|дан|тан|нан|да|де|та|те|ның|нің|дың|дің|тың|тің|ды|ді|ты|ті"
+                       "|ны|ні|мен|бен|пен|ы|і|сы|сі")
+GLUED = re.compile(rf"%\([a-z_]+\)[sd](?:[^\W\d_]|-(?:{KAZAKH_CASE_ENDINGS})\b)")
+
+
+@pytest.mark.parametrize("locale", ["kk", "ru"])
+def test_no_ending_is_glued_onto_a_placeholder(locale):
+    glued = [form for message in read_catalog(locale) if message.id and message.string
+             for form in _forms(message) if GLUED.search(form)]
+    assert not glued, f"{locale}: rephrase so that no ending sits on a placeholder: {glued}"
+
+
+def test_the_reviewed_kazakh_and_russian_wording():
+    kk, ru = read_catalog("kk"), read_catalog("ru")
+    expected_kk = {
+        "Your progress": "Бағалау барысы", "Progress": "Барысы", "entry %(id)s": "№%(id)s жұмыс",
+        "juror %(id)s": "№%(id)s қазы", "The votes behind the score": "Ұпайды құраған дауыстар",
+        "Gone since %(when)s: %(why)s.": "Байқаудан шыққан уақыты: %(when)s. Себебі: %(why)s.",
+        "Every 15 minutes": "15 минут сайын", "Your vote": "Дауысыңыз", "Your rounds": "Кезеңдеріңіз",
+        "%(name)s is a juror of this round already.": "%(name)s бұл кезеңнің қазылары қатарында бар.",
+        "Newcomers, share of uploaders": "Жаңа қатысушылар, жүктеушілер ішіндегі үлесі",
+        "Not saved yet; trying again in %(s)s s": "Әлі сақталмады; %(s)s секундтан кейін қайта әрекет жасалады",
+        "Job": "Фондық тапсырма",
+    }
+    for english, kazakh in expected_kk.items():
+        assert kk.get(english).string == kazakh
+    assert "1 мен %(max)s аралығында" in kk.get("The quorum (jurors per entry) must be a whole number from 1 to %(max)s.").string
+    expected_ru = {
+        "Older ›": "Более старые ›", "‹ Newer": "‹ Более новые",
+        "You judged %(done)s of your %(total)s entries.": "Вы оценили %(done)s из %(total)s назначенных вам работ.",
+    }
+    for english, russian in expected_ru.items():
+        assert ru.get(english).string == russian
+    assert ru.get("The quorum is %(quorum)s jurors per entry, but the round has %(jurors)s jurors.").string.startswith(
+        "Кворум (членов жюри на работу): %(quorum)s")
+    assert set(ru.get(("the best place", "the best %(num)s places")).string) == {"топ-%(num)s"}
+    # "Review" is a button for jurors and a page title for organizers: two contexts, two words.
+    button, title = kk.get("Review", context="button: look at the votes again"), kk.get(
+        "Review", context="page title: the entries that break the rules")
+    assert button.string and title.string and button.string != title.string
+    every_kk = " ".join(form for message in kk if message.id and message.string for form in _forms(message))
+    for wrong in ("үлгерім", "Үлгерім", "Сіздің дауыс", "бағыттауыш", "жасырын", "қазірдің өзінде", "Әр 15",
+                  "Commons", "Wikimedia-", "Тапсырмалар кезегі"):
+        assert wrong not in every_kk, wrong
+    assert "Ортаққор" in every_kk and "Уикимедиа" in every_kk and "көрсеткі пернелер" in every_kk

@@ -118,8 +118,10 @@ def _changes(before: dict, after: dict) -> list[tuple[str, str]]:
 def _winners(pairs, files: dict[int, str]) -> str:
     if not pairs:
         return NOTHING
-    return "; ".join(f"{place}. {files.get(entry_id, _('entry no. %(id)s', id=entry_id))}"
-                     for place, entry_id in pairs)
+    def name(entry_id) -> str:
+        return files.get(entry_id) or _("entry no. %(id)s", id=entry_id)
+
+    return "; ".join(f"{place}. {name(entry_id)}" for place, entry_id in pairs)
 
 
 def _value(value) -> str:

@@ -205,7 +205,7 @@ def test_the_json_and_wikitext_exports(org, contest, chosen):
 
 
 @pytest.mark.parametrize("language, first", [
-    ("kk", "1-орын — [[User:Автор 3|Автор 3]]"), ("ru", "1-е место — [[User:Автор 3|Автор 3]]"),
+    ("kk", "1-орын — [[User:Автор 3|Автор 3]]"), ("ru", "Место 1 — [[User:Автор 3|Автор 3]]"),
     ("kk@latin", "1-oryn — [[User:Автор 3|Автор 3]]"),
 ])
 def test_the_wikitext_speaks_the_contests_language_with_english_as_an_option(

@@ -22,5 +22,8 @@ Words used throughout (English — Kazakh — Russian): contest — байқау
 работа; round — кезең — тур; juror — қазы — член жюри (jury: қазылар — жюри); vote — дауыс — голос;
 organizer — ұйымдастырушы — организатор; uploader — жүктеуші — участник; score — ұпай — балл;
 protected site — қорғалатын аумақ — охраняемая территория; category — санат — категория;
-thumbnail — нобай — миниатюра; sync — синхрондау — синхронизация; Commons — Commons — Викисклад.
+thumbnail — нобай — миниатюра; sync — синхрондау — синхронизация; Commons — Ортаққор — Викисклад;
+Wikimedia — Уикимедиа — Викимедиа; background job — фондық тапсырма — фоновая задача (a juror's task is
+тапсырма — задание). Never glue a case ending onto a placeholder ("%(max)s-ке"): rephrase ("1 мен %(max)s
+аралығында"); a "Review" that is both a button and a title gets a pgettext context.
 """
