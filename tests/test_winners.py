@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from urllib.parse import quote
 
 import pytest
 
@@ -100,7 +101,11 @@ def test_publishing_shows_the_winners_to_everyone_without_juror_names(session, j
     public = winners.public_winners(session, contest)
     assert public["published_at"] and [w["place_label"] for w in public["winners"]] == ["1st", "2nd"]
     assert public["winners"][0]["author"] == entries[3].uploader
-    assert public["winners"][0]["thumbnail"] == f"/media/{entries[3].thumb_key}/grid.webp"
+    # An absolute thumbnail on the file's wiki, never this site's login-only /media/ address.
+    page_url = entries[3].page_url
+    assert public["winners"][0]["thumbnail"] == (
+        page_url.split("/wiki/")[0] + "/wiki/Special:FilePath/"
+        + quote(entries[3].title.removeprefix("File:").replace(" ", "_")) + "?width=330")
     text = json.dumps(public, ensure_ascii=False)
     assert not any(name in text for name in JURORS + ("Organizer",))
     winners.unpublish(session, contest, actor)
