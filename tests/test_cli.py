@@ -55,6 +55,15 @@ def test_create_then_show_json(wle):
     assert data["thumbnails"] == {"done": 0, "failed": 0, "pending": 0}
 
 
+def test_a_contest_speaks_english_unless_told_its_language(wle):
+    create(wle, "wle-en")
+    create(wle, "wle-kk", "--language", "kk")
+    assert json.loads(wle("contest", "show", "wle-en", "--json").output)["language"] == "en"
+    assert json.loads(wle("contest", "show", "wle-kk", "--json").output)["language"] == "kk"
+    wrong = create(wle, "wle-xx", "--language", "xx")
+    assert wrong.exit_code == 2 and "'xx' is not one of" in wrong.output
+
+
 def test_show_without_json_is_readable(wle):
     create(wle)
     result = wle("contest", "show", "wle-2025-kz")

@@ -55,7 +55,7 @@ LABELS = {
     "tasks_created": _l("Tasks created"), "tasks_deleted": _l("Tasks deleted"), "jurors": _l("Jurors"),
     "entries": _l("Entries"), "tasks": _l("Tasks"), "unvoted_tasks": _l("Tasks without a vote"),
     "entries_below_quorum": _l("Entries below the quorum"), "categories": _l("Commons categories"),
-    "slug": _l("Slug"), "name": _l("Name"), "user": _l("User"), "juror": _l("Juror"), "title": _l("File"),
+    "slug": _l("Slug"), "name": _l("Name"), "user": _l("User"), "juror": _l("Juror"), "title": _l("File"), "file": _l("File"),
     "pageid": _l("Commons page id"), "sync_run_id": _l("Sync number"), "round": _l("Round"),
 }
 # Details that only help a program (ids) or repeat the sentence.
