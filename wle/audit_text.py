@@ -8,6 +8,7 @@ still shows, as its code with its details.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -70,7 +71,11 @@ class Described:
     details: list[tuple[str, str]]
 
 
-def describe_lines(session: Session, lines: list[AuditLog]) -> list[Described]:
+# Words for a detail's stored value, given by the layer that has them (a round's kind, its selection).
+Wording = dict[str, Callable[[object], str]]
+
+
+def describe_lines(session: Session, lines: list[AuditLog], wording: Wording | None = None) -> list[Described]:
     """The lines in words; the entries a winners list names are looked up once for all lines."""
     ids = {pair[1] for line in lines if line.action == "winners.set" for key in ("before", "after")
            for pair in (line.details or {}).get(key) or [] if isinstance(pair, list) and len(pair) == 2}
@@ -78,10 +83,10 @@ def describe_lines(session: Session, lines: list[AuditLog]) -> list[Described]:
     if ids:
         files = {entry_id: title.split(":", 1)[-1] for entry_id, title in session.execute(
             select(Entry.id, Entry.title).where(Entry.id.in_([i for i in ids if isinstance(i, int)])))}
-    return [describe(line, files) for line in lines]
+    return [describe(line, files, wording) for line in lines]
 
 
-def describe(line: AuditLog, files: dict[int, str] | None = None) -> Described:
+def describe(line: AuditLog, files: dict[int, str] | None = None, wording: Wording | None = None) -> Described:
     details = dict(line.details or {})
     if "title" in details and "file" not in details:
         details["file"] = str(details["title"]).split(":", 1)[-1]
@@ -103,9 +108,10 @@ def describe(line: AuditLog, files: dict[int, str] | None = None) -> Described:
     elif isinstance(details.get("before"), dict) and isinstance(details.get("after"), dict):
         shown += _changes(details.pop("before"), details.pop("after"))
     for key, value in details.items():
-        if key in used or key in HIDDEN:
+        if key in used or key in HIDDEN or value is None:  # None: a setting that does not apply
             continue
-        shown.append((str(LABELS.get(key, key)), _value(value)))
+        words = (wording or {}).get(key)
+        shown.append((str(LABELS.get(key, key)), words(value) if words and value is not None else _value(value)))
     return Described(line, sentence, shown)
 
 

@@ -132,3 +132,14 @@ def test_the_juror_chooses_the_tile_size_and_opens_any_tile_large(browser, live_
     assert tile_width(phone) >= 340  # one picture per row, the width of the phone
     phone.locator(".rank-tile").first.get_by_role("button", name="Show it large").tap()
     assert phone.locator("#judge-full").is_visible()
+
+
+def test_the_audit_log_reads_as_sentences_in_kazakh(browser, live_server, contest_with_a_round):
+    page = browser.new_context(viewport=DESKTOP, locale="kk-KZ").new_page()
+    log_in(page, live_server, ORGANIZER, f"/contests/{SLUG}/log")
+    screenshot(page, "audit-log-kk")
+    table = page.locator("table.audit-log").inner_text()
+    assert "Кезеңді ашты (№1)." in table and "Кезең жасады (№1)." in table
+    assert "Бағалау, 1–5 жұлдыз" in table or "1–5" in table  # the kind of round in words, not "rating"
+    for code in ("round.open", "round.create", "None", "[[", "user_id", "rating", "source:"):
+        assert code not in table

@@ -18,8 +18,15 @@ from ..contests import get_contest
 from ..models import AuditLog
 from . import db
 from .access import admin_required, current_user, organizer_required
+from .rounds import KIND_LABELS, selection_text
 
 bp = Blueprint("people", __name__)
+
+
+def audit_wording() -> dict:
+    """The words the round pages use for a round's kind and where its entries came from."""
+    return {"kind": lambda kind: str(KIND_LABELS.get(kind, kind)),
+            "selection": lambda selection: selection_text(selection) if isinstance(selection, dict) else str(selection)}
 
 LOG_PAGE = 100
 
@@ -100,7 +107,7 @@ def contest_log_page(slug: str):
     return render_template(
         "people/log.html",
         contest=contest,
-        lines=describe_lines(session, lines[:LOG_PAGE]),
+        lines=describe_lines(session, lines[:LOG_PAGE], audit_wording()),
         older=lines[LOG_PAGE - 1].id if len(lines) > LOG_PAGE else None,
     )
 
@@ -124,7 +131,7 @@ def render_admins(form: UsernameForm | None = None, status: int = 200):
         admins=admins(session),
         form=form or UsernameForm(),
         remove_form=FlaskForm(),
-        lines=describe_lines(session, list(site_lines)),
+        lines=describe_lines(session, list(site_lines), audit_wording()),
     ), status
 
 
