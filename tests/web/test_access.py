@@ -34,6 +34,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("static", "GET"): ANYONE,
     ("health.healthz", "GET"): ANYONE,  # for the load balancer and the container's health check
     ("health.readyz", "GET"): ANYONE,
+    ("health.favicon", "GET"): ANYONE,  # the site's icon, asked for by browsers on every page
     ("auth.login", "GET"): ANYONE,
     ("auth.login", "POST"): ANYONE,
     ("auth.oauth_callback", "GET"): ANYONE,
@@ -87,6 +88,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("rounds.close_page", "GET"): ORGANIZER,
     ("rounds.close", "POST"): ORGANIZER,
     ("rounds.results_page", "GET"): ORGANIZER,
+    ("rounds.results_csv", "GET"): ORGANIZER,
     ("rounds.api_list", "GET"): ORGANIZER,
     ("rounds.api_create", "POST"): ORGANIZER,
     ("rounds.api_show", "GET"): ORGANIZER,

@@ -21,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ..contests import LANGUAGES, ContestForm
+from .language import LANGUAGES as INTERFACE_LANGUAGES
 
 # Browsers send a date input as 2024-06-15 and a time input as 00:00 (seconds when the step asks for them).
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
@@ -65,7 +66,8 @@ def example_date(month: int = 6) -> str:
     return date.today().replace(month=month, day=15).isoformat()
 
 
-LANGUAGE_LABELS = {"en": "English", "kk": "Қазақша", "kk@latin": "Qazaqşa", "ru": "Русский"}
+# Each language named in itself, as the header's switcher names it.
+LANGUAGE_LABELS = {language.code: language.name for language in INTERFACE_LANGUAGES}
 
 
 class ContestWindowForm(FlaskForm):
@@ -122,11 +124,13 @@ class ContestWindowForm(FlaskForm):
             ends_at = datetime.combine(self.ends_on.data, self.ends_time.data)
         return starts_at, ends_at
 
-    def show_window(self, starts_at: datetime, ends_at: datetime, zone: ZoneInfo) -> None:
-        """Fill the fields from a stored window (UTC), as ``window()`` would read them back."""
+    def show_window(self, starts_at: datetime, ends_at: datetime, timezone: str) -> None:
+        """Fill the fields from a stored window (UTC) and zone, as ``window()`` would read them back."""
+        zone = ZoneInfo(timezone)
+        self.timezone.data = timezone
         start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
         self.starts_on.data = start.date()
-        self.starts_time.data = start.time() if start.time() != time() else None
+        self.starts_time.data = start.time().replace(tzinfo=None) if start.time() != time() else None
         if end.time() == time():
             self.ends_on.data, self.ends_time.data = end.date() - timedelta(days=1), None
         else:
